@@ -1,0 +1,396 @@
+// raw_ucp_lat: the raw-UCP baseline that `remora bench fabric` is compared
+// against. It uses no Remora code, only UCP, so the ratio remora/raw is the
+// cost of Remora's fabric layer.
+//
+// The process fork()s before touching UCX (UCX is not fork-safe). The child
+// is the target: it maps a UCX-allocated buffer (UCP_MEM_MAP_ALLOCATE, so
+// shared-memory transports are truly one-sided), sends its worker address,
+// the buffer's address and its packed rkey through a socketpair, then spins
+// ucp_worker_progress (needed over tcp, where one-sided ops are emulated)
+// until it reads a stop byte or EOF. The parent is the initiator and times
+// --iters one-at-a-time operations after --warmup untimed ones.
+//
+// Completion is defined as in Remora's UCX fabric: an operation is done when
+// its ucp_*_nbx request completes (or the call returns UCS_OK at once). For a
+// write that is local completion: the source buffer may be reused; it does
+// not by itself prove the data reached remote memory (no flush per write).
+// CAS and FAA are 64-bit fetching atomics (reply buffer), so --size is
+// ignored for them and reported as 8.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <ucp/api/ucp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kMaxIters = 10'000'000;
+constexpr uint64_t kMaxSize = 64 << 20;
+
+struct Options {
+  std::string op = "read";
+  uint64_t size = 64;
+  uint64_t iters = 100'000;
+  uint64_t warmup = 10'000;
+  double max_seconds = 60;
+  bool json = false;
+};
+
+// First message from target to initiator; worker address and rkey follow.
+struct TargetInfo {
+  uint64_t remote_addr;
+  uint64_t remote_len;
+  uint32_t worker_addr_len;
+  uint32_t rkey_len;
+};
+static_assert(sizeof(TargetInfo) == 24);
+
+// One UCP context + worker + UCX-allocated buffer; shared by both roles.
+struct Ucp {
+  ucp_context_h ctx = nullptr;
+  ucp_worker_h worker = nullptr;
+  ucp_mem_h memh = nullptr;
+  void* buf = nullptr;
+  uint64_t len = 0;
+};
+
+Clock::time_point after_seconds(double s) {
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+bool check(ucs_status_t s, const char* what) {
+  if (s == UCS_OK) return true;
+  fmt::print(stderr, "raw_ucp_lat: {}: {}\n", what, ucs_status_string(s));
+  return false;
+}
+
+bool ucp_open(Ucp& u, uint64_t len) {
+  ucp_params_t p{};
+  p.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_ESTIMATED_NUM_EPS;
+  p.features = UCP_FEATURE_RMA | UCP_FEATURE_AMO64;
+  p.estimated_num_eps = 1;
+  if (!check(ucp_init(&p, nullptr, &u.ctx), "ucp_init")) return false;
+  ucp_worker_params_t wp{};
+  wp.field_mask = UCP_WORKER_PARAM_FIELD_THREAD_MODE;
+  wp.thread_mode = UCS_THREAD_MODE_SINGLE;
+  if (!check(ucp_worker_create(u.ctx, &wp, &u.worker), "ucp_worker_create")) return false;
+  ucp_mem_map_params_t mp{};
+  mp.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH |
+                  UCP_MEM_MAP_PARAM_FIELD_FLAGS;
+  mp.address = nullptr;
+  mp.length = len;
+  mp.flags = UCP_MEM_MAP_ALLOCATE;
+  if (!check(ucp_mem_map(u.ctx, &mp, &u.memh), "ucp_mem_map")) return false;
+  ucp_mem_attr_t attr{};
+  attr.field_mask = UCP_MEM_ATTR_FIELD_ADDRESS | UCP_MEM_ATTR_FIELD_LENGTH;
+  if (!check(ucp_mem_query(u.memh, &attr), "ucp_mem_query")) return false;
+  u.buf = attr.address;
+  u.len = len;
+  std::memset(u.buf, 0, len);
+  return true;
+}
+
+void ucp_close(Ucp& u) {
+  if (u.memh) ucp_mem_unmap(u.ctx, u.memh);
+  if (u.worker) ucp_worker_destroy(u.worker);
+  if (u.ctx) ucp_cleanup(u.ctx);
+  u = Ucp{};
+}
+
+bool write_all(int fd, const void* data, size_t n) {
+  const auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool read_all(int fd, void* data, size_t n) {
+  auto* p = static_cast<char*>(data);
+  while (n > 0) {
+    ssize_t r = ::read(fd, p, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+bool send_target_info(const Ucp& u, int fd) {
+  ucp_address_t* addr = nullptr;
+  size_t addr_len = 0;
+  if (!check(ucp_worker_get_address(u.worker, &addr, &addr_len), "ucp_worker_get_address"))
+    return false;
+  void* rkey = nullptr;
+  size_t rkey_len = 0;
+  bool ok = check(ucp_rkey_pack(u.ctx, u.memh, &rkey, &rkey_len), "ucp_rkey_pack");
+  if (ok) {
+    TargetInfo info{reinterpret_cast<uint64_t>(u.buf), u.len, static_cast<uint32_t>(addr_len),
+                    static_cast<uint32_t>(rkey_len)};
+    ok = write_all(fd, &info, sizeof info) && write_all(fd, addr, addr_len) &&
+         write_all(fd, rkey, rkey_len);
+    ucp_rkey_buffer_release(rkey);
+  }
+  ucp_worker_release_address(u.worker, addr);
+  return ok;
+}
+
+// Target: serve until a stop byte or EOF arrives, or the lifetime runs out.
+int run_target(int fd, uint64_t len, double lifetime_s) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  Ucp u;
+  if (!ucp_open(u, len) || !send_target_info(u, fd)) return 1;
+  const auto deadline = after_seconds(lifetime_s);
+  for (;;) {
+    for (int i = 0; i < 1000; ++i) ucp_worker_progress(u.worker);
+    char c;
+    ssize_t r = ::recv(fd, &c, 1, MSG_DONTWAIT);
+    if (r == 1 || r == 0) break;
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) break;
+    if (Clock::now() > deadline) {
+      fmt::print(stderr, "raw_ucp_lat target: lifetime {} s exceeded\n", lifetime_s);
+      break;
+    }
+  }
+  ucp_close(u);
+  return 0;
+}
+
+struct Initiator {
+  Ucp u;
+  ucp_ep_h ep = nullptr;
+  ucp_rkey_h rkey = nullptr;
+  uint64_t raddr = 0;
+  uint64_t rlen = 0;
+  Clock::time_point deadline;
+};
+
+// Waits for a request; gives up at the deadline (a dead or silent target).
+ucs_status_t wait_req(Initiator& in, ucs_status_ptr_t r) {
+  if (r == nullptr) return UCS_OK;
+  if (UCS_PTR_IS_ERR(r)) return UCS_PTR_STATUS(r);
+  ucs_status_t s;
+  uint32_t spins = 0;
+  while ((s = ucp_request_check_status(r)) == UCS_INPROGRESS) {
+    ucp_worker_progress(in.u.worker);
+    if ((++spins & 0xffff) == 0 && Clock::now() > in.deadline) return UCS_ERR_TIMED_OUT;
+  }
+  ucp_request_free(r);
+  return s;
+}
+
+bool connect(Initiator& in, int fd, uint64_t local_len) {
+  TargetInfo info{};
+  if (!read_all(fd, &info, sizeof info)) {
+    fmt::print(stderr, "raw_ucp_lat: target did not send its address\n");
+    return false;
+  }
+  std::vector<char> addr(info.worker_addr_len), rkey(info.rkey_len);
+  if (!read_all(fd, addr.data(), addr.size()) || !read_all(fd, rkey.data(), rkey.size()))
+    return false;
+  in.raddr = info.remote_addr;
+  in.rlen = info.remote_len;
+  if (!ucp_open(in.u, local_len)) return false;
+  ucp_ep_params_t ep{};
+  ep.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS;
+  ep.address = reinterpret_cast<const ucp_address_t*>(addr.data());
+  if (!check(ucp_ep_create(in.u.worker, &ep, &in.ep), "ucp_ep_create")) return false;
+  if (!check(ucp_ep_rkey_unpack(in.ep, rkey.data(), &in.rkey), "ucp_ep_rkey_unpack"))
+    return false;
+  ucp_request_param_t p{};
+  return check(wait_req(in, ucp_ep_flush_nbx(in.ep, &p)), "ucp_ep_flush_nbx (wire-up)");
+}
+
+// One operation of kind `op`; `seq` is the number of operations done so far,
+// which lets CAS and FAA check the value they got back.
+ucs_status_t one_op(Initiator& in, char op, uint64_t size, uint64_t seq) {
+  ucp_request_param_t p{};
+  auto* local = static_cast<uint64_t*>(in.u.buf);
+  if (op == 'r') return wait_req(in, ucp_get_nbx(in.ep, local, size, in.raddr, in.rkey, &p));
+  if (op == 'w') {
+    local[0] = seq;
+    return wait_req(in, ucp_put_nbx(in.ep, local, size, in.raddr, in.rkey, &p));
+  }
+  // Remote word 0 counts operations: CAS seq -> seq+1 always succeeds, FAA
+  // adds 1; both must fetch `seq`.
+  uint64_t operand = op == 'c' ? seq : 1;
+  local[0] = seq + 1;  // CSWAP: new value in, old value out
+  p.op_attr_mask = UCP_OP_ATTR_FIELD_DATATYPE | UCP_OP_ATTR_FIELD_REPLY_BUFFER;
+  p.datatype = ucp_dt_make_contig(8);
+  p.reply_buffer = local;
+  ucs_status_t s = wait_req(in, ucp_atomic_op_nbx(in.ep, op == 'c' ? UCP_ATOMIC_OP_CSWAP
+                                                                    : UCP_ATOMIC_OP_ADD,
+                                                  &operand, 1, in.raddr, in.rkey, &p));
+  if (s == UCS_OK && local[0] != seq) {
+    fmt::print(stderr, "raw_ucp_lat: op {} fetched {}, expected {}\n", seq, local[0], seq);
+    return UCS_ERR_IO_ERROR;
+  }
+  return s;
+}
+
+// Byte-exact round trip after the run: write a pattern, read it back.
+bool verify_rw(Initiator& in, uint64_t size) {
+  auto* b = static_cast<unsigned char*>(in.u.buf);
+  for (uint64_t i = 0; i < size; ++i) b[i] = static_cast<unsigned char>(i * 31 + 7);
+  ucp_request_param_t p{};
+  if (!check(wait_req(in, ucp_put_nbx(in.ep, b, size, in.raddr, in.rkey, &p)), "verify put"))
+    return false;
+  if (!check(wait_req(in, ucp_ep_flush_nbx(in.ep, &p)), "verify flush")) return false;
+  std::memset(b, 0, size);
+  if (!check(wait_req(in, ucp_get_nbx(in.ep, b, size, in.raddr, in.rkey, &p)), "verify get"))
+    return false;
+  for (uint64_t i = 0; i < size; ++i) {
+    if (b[i] != static_cast<unsigned char>(i * 31 + 7)) {
+      fmt::print(stderr, "raw_ucp_lat: verify: byte {} differs\n", i);
+      return false;
+    }
+  }
+  return true;
+}
+
+struct Stats {
+  uint64_t n = 0;
+  double p50 = 0, p99 = 0, p999 = 0, mean = 0, mops = 0;
+  bool truncated = false;
+};
+
+Stats summarize(std::vector<uint32_t>& ns, double elapsed_s, bool truncated) {
+  Stats st;
+  st.n = ns.size();
+  st.truncated = truncated;
+  if (ns.empty()) return st;
+  std::sort(ns.begin(), ns.end());
+  auto pct = [&](double q) {
+    return ns[std::min<size_t>(ns.size() - 1, static_cast<size_t>(q * ns.size()))] / 1e3;
+  };
+  st.p50 = pct(0.5);
+  st.p99 = pct(0.99);
+  st.p999 = pct(0.999);
+  double sum = 0;
+  for (uint32_t v : ns) sum += v;
+  st.mean = sum / ns.size() / 1e3;
+  st.mops = elapsed_s > 0 ? ns.size() / elapsed_s / 1e6 : 0;
+  return st;
+}
+
+// Warmup, then the timed loop; stops early (truncated) at --max-seconds.
+bool measure(Initiator& in, const Options& o, uint64_t size, Stats* out) {
+  const char op = o.op[0];
+  uint64_t seq = 0;
+  for (uint64_t i = 0; i < o.warmup; ++i, ++seq)
+    if (!check(one_op(in, op, size, seq), "warmup")) return false;
+  std::vector<uint32_t> ns;
+  ns.reserve(o.iters);
+  const auto start = Clock::now();
+  const auto stop_at = after_seconds(o.max_seconds);
+  bool truncated = false;
+  for (uint64_t i = 0; i < o.iters; ++i, ++seq) {
+    const auto t0 = Clock::now();
+    if (!check(one_op(in, op, size, seq), o.op.c_str())) return false;
+    const auto d = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0);
+    ns.push_back(static_cast<uint32_t>(std::min<int64_t>(d.count(), UINT32_MAX)));
+    if ((i & 1023) == 1023 && Clock::now() > stop_at) {
+      truncated = true;
+      break;
+    }
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  *out = summarize(ns, elapsed, truncated);
+  return true;
+}
+
+void report(const Options& o, uint64_t size, const Stats& st) {
+  const char* env = std::getenv("UCX_TLS");
+  const std::string tls = env && *env ? env : "default";
+  fmt::print("raw_ucp {} {} B tls={}: n={}{} p50 {:.3f} us  p99 {:.3f} us  p99.9 {:.3f} us"
+             "  mean {:.3f} us  {:.3f} Mops\n",
+             o.op, size, tls, st.n, st.truncated ? " (time limit)" : "", st.p50, st.p99,
+             st.p999, st.mean, st.mops);
+  if (o.json)
+    fmt::print("{{\"bench\":\"fabric\",\"impl\":\"raw_ucp\",\"transport\":\"ucx\",\"tls\":\"{}\","
+               "\"op\":\"{}\",\"size\":{},\"iters\":{},\"p50_us\":{:.4f},\"p99_us\":{:.4f},"
+               "\"p999_us\":{:.4f},\"mean_us\":{:.4f},\"mops\":{:.4f}}}\n",
+               tls, o.op, size, st.n, st.p50, st.p99, st.p999, st.mean, st.mops);
+}
+
+int run_initiator(int fd, pid_t child, const Options& o, uint64_t size) {
+  Initiator in;
+  in.deadline = after_seconds(o.max_seconds + 20);
+  Stats st;
+  bool ok = connect(in, fd, std::max<uint64_t>(size, 64));
+  ok = ok && measure(in, o, size, &st);
+  ok = ok && (o.op != "read" && o.op != "write" ? true : verify_rw(in, size));
+  if (ok) report(o, size, st);
+  if (in.rkey) ucp_rkey_destroy(in.rkey);
+  if (in.ep) {
+    ucp_request_param_t p{};
+    p.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+    p.flags = UCP_EP_CLOSE_FLAG_FORCE;
+    (void)wait_req(in, ucp_ep_close_nbx(in.ep, &p));
+  }
+  const char stop = 'q';
+  (void)write_all(fd, &stop, 1);
+  int wstatus = 0;
+  waitpid(child, &wstatus, 0);
+  ucp_close(in.u);
+  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    fmt::print(stderr, "raw_ucp_lat: target exited abnormally (status {})\n", wstatus);
+    ok = false;
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"raw UCP one-sided latency baseline (no Remora code)"};
+  app.add_option("--op", o.op, "read|write|cas|faa")
+      ->check(CLI::IsMember({"read", "write", "cas", "faa"}));
+  app.add_option("--size", o.size, "bytes per read/write (cas/faa: 8)")
+      ->check(CLI::Range(uint64_t{1}, kMaxSize));
+  app.add_option("--iters", o.iters, "timed operations")->check(CLI::Range(uint64_t{1}, kMaxIters));
+  app.add_option("--warmup", o.warmup, "untimed operations first")
+      ->check(CLI::Range(uint64_t{0}, kMaxIters));
+  app.add_option("--max-seconds", o.max_seconds, "wall-clock limit of the timed loop")
+      ->check(CLI::Range(0.1, 3600.0));
+  app.add_flag("--json", o.json, "also print one JSON line");
+  CLI11_PARSE(app, argc, argv);
+
+  const uint64_t size = (o.op == "cas" || o.op == "faa") ? 8 : o.size;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+    fmt::print(stderr, "raw_ucp_lat: socketpair: {}\n", std::strerror(errno));
+    return 1;
+  }
+  const pid_t child = fork();
+  if (child < 0) {
+    fmt::print(stderr, "raw_ucp_lat: fork: {}\n", std::strerror(errno));
+    return 1;
+  }
+  if (child == 0) {
+    close(sv[0]);
+    _exit(run_target(sv[1], std::max<uint64_t>(size, 64), o.max_seconds + 60));
+  }
+  close(sv[1]);
+  return run_initiator(sv[0], child, o, size);
+}

@@ -1,0 +1,80 @@
+#include "fabric/loopback/loopback_channel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+namespace remora {
+namespace {
+
+// Takes one unit of an injected fault, if any is left.
+bool take_one(std::atomic<uint32_t>& counter) {
+  uint32_t n = counter.load();
+  while (n > 0 && !counter.compare_exchange_weak(n, n - 1)) {
+  }
+  return n > 0;
+}
+
+}  // namespace
+
+Status LoopbackChannel::post(std::span<const WorkRequest> batch) {
+  scratch_.resize(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i)
+    REMORA_RETURN_IF_ERROR(fabric_.resolve(batch[i], i, &scratch_[i]));
+  for (const LoopbackFabric::Resolved& op : scratch_) {
+    execute(op);
+    uint64_t delay = op.faults->delay_polls.load();
+    queue_.push_back(Queued{Completion{op.wr.wr_id, Code::kOk, op.wr.peer}, polls_ + 1 + delay});
+  }
+  return Status::OK();
+}
+
+void LoopbackChannel::execute(const LoopbackFabric::Resolved& op) {
+  const WorkRequest& wr = op.wr;
+  switch (wr.op) {
+    case Op::kWrite: {
+      if (take_one(op.faults->drop_writes)) return;
+      std::memcpy(op.remote, wr.local, wr.length);
+      if (take_one(op.faults->corrupt_writes)) {
+        uint32_t at = std::min(op.faults->corrupt_offset.load(), wr.length - 1);
+        op.remote[at] ^= std::byte{0xff};
+      }
+      // Publishes the bytes to a receiver thread that acquires before reading.
+      std::atomic_thread_fence(std::memory_order_release);
+      return;
+    }
+    case Op::kRead:
+      std::atomic_thread_fence(std::memory_order_acquire);
+      std::memcpy(wr.local, op.remote, wr.length);
+      return;
+    case Op::kCas: {
+      std::atomic_ref<uint64_t> word(*reinterpret_cast<uint64_t*>(op.remote));
+      uint64_t old = wr.compare;
+      word.compare_exchange_strong(old, wr.operand);
+      std::memcpy(wr.local, &old, sizeof(old));
+      return;
+    }
+    case Op::kFaa: {
+      std::atomic_ref<uint64_t> word(*reinterpret_cast<uint64_t*>(op.remote));
+      uint64_t old = word.fetch_add(wr.operand);
+      std::memcpy(wr.local, &old, sizeof(old));
+      return;
+    }
+  }
+}
+
+size_t LoopbackChannel::poll(std::span<Completion> out) {
+  ++polls_;
+  size_t n = 0;
+  while (n < out.size() && !queue_.empty() && queue_.front().ready_at_poll <= polls_) {
+    Completion c = queue_.front().completion;
+    queue_.pop_front();
+    // Operations to a peer that has since gone fail, as on a real fabric
+    // where the connection is torn down before the ack arrives.
+    if (c.code == Code::kOk && !fabric_.peer_alive(c.peer)) c.code = Code::kPeerGone;
+    out[n++] = c;
+  }
+  return n;
+}
+
+}  // namespace remora
