@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,21 +17,19 @@
 #include <string>
 #include <utility>
 
-#include <toml++/toml.h>
-
 #include "cluster/toml_fields.h"
 
 namespace remora {
 namespace {
 
 using config_detail::located_error;
-using config_detail::TomlFields;
 using config_detail::toml_type_name;
+using config_detail::TomlFields;
 
-constexpr int64_t kMaxNodes = 4096;                  // node ids are < 4096
-constexpr size_t kMaxIdentifier = 255;               // host names, device names
-constexpr size_t kMaxClusterId = 64;                 // sent in every hello
-constexpr uint64_t kMaxConfigFile = 1ull << 20;      // a config is a few KiB
+constexpr int64_t kMaxNodes = 4096;              // node ids are < 4096
+constexpr size_t kMaxIdentifier = 255;           // host names, device names
+constexpr size_t kMaxClusterId = 64;             // sent in every hello
+constexpr uint64_t kMaxConfigFile = 1ull << 20;  // a config is a few KiB
 constexpr int64_t kMinTimeoutMs = 100;
 constexpr int64_t kMaxTimeoutMs = 600000;
 
@@ -65,8 +64,8 @@ Status parse_toml(std::string_view text, std::string_view source, toml::table* o
   } catch (const toml::parse_error& e) {
     const toml::source_position& at = e.source().begin;
     return Status::InvalidArgument(std::string(source) + ":" + std::to_string(at.line) + ":" +
-                                   std::to_string(at.column) + ": TOML syntax error: " +
-                                   std::string(e.description()));
+                                   std::to_string(at.column) +
+                                   ": TOML syntax error: " + std::string(e.description()));
   }
   return Status::OK();
 }
@@ -131,9 +130,9 @@ Status read_cluster(const TomlFields& root, Config* c) {
                          "missing required key (no [cluster] table)");
   }
   TomlFields f(*table, root.source(), "cluster");
-  REMORA_RETURN_IF_ERROR(f.check_keys({"id", "transport", "threads", "region_size",
-                                       "regions_per_node", "ring_size", "connect_timeout_ms",
-                                       "peer_timeout_ms"}));
+  REMORA_RETURN_IF_ERROR(
+      f.check_keys({"id", "transport", "threads", "region_size", "regions_per_node", "ring_size",
+                    "connect_timeout_ms", "peer_timeout_ms"}));
   REMORA_RETURN_IF_ERROR(read_cluster_id(f, c));
   REMORA_RETURN_IF_ERROR(read_transport(f, c));
   REMORA_RETURN_IF_ERROR(f.read_int("threads", 1, 64, &c->threads));
@@ -206,8 +205,8 @@ Status check_unique(const TomlFields& f, const NodeConfig& n,
     return f.error("id", "duplicate id " + std::to_string(n.id) + " (also at line " +
                              std::to_string(id_it->second) + ")");
   }
-  auto [addr_it, addr_new] = owner_of_address->emplace(
-      std::make_pair(canonical_host(n.host), n.port), n.id);
+  auto [addr_it, addr_new] =
+      owner_of_address->emplace(std::make_pair(canonical_host(n.host), n.port), n.id);
   if (!addr_new) {
     return f.error("port", "duplicate port " + std::to_string(n.port) + " (also node " +
                                std::to_string(addr_it->second) + ")");
@@ -218,8 +217,7 @@ Status check_unique(const TomlFields& f, const NodeConfig& n,
 Status read_nodes(const TomlFields& root, Config* c) {
   const toml::node* node = root.table().get("node");
   if (node == nullptr) {
-    return located_error(root.source(), file_start(), "node",
-                         "at least one [[node]] is required");
+    return located_error(root.source(), file_start(), "node", "at least one [[node]] is required");
   }
   const toml::array* array = node->as_array();
   if (array == nullptr) {

@@ -44,8 +44,7 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 Status bad_size(std::string_view text, std::string_view why) {
-  return Status::InvalidArgument("invalid size \"" + std::string(text) + "\": " +
-                                 std::string(why));
+  return Status::InvalidArgument("invalid size \"" + std::string(text) + "\": " + std::string(why));
 }
 
 // Unit factor for a suffix (case-insensitive); 0 if unknown.
@@ -87,7 +86,8 @@ Result<uint64_t> parse_size(std::string_view text) {
 
 std::string format_size(uint64_t bytes) {
   for (const Unit& u : kUnits) {
-    if (bytes != 0 && bytes % u.factor == 0) return std::to_string(bytes / u.factor) + std::string(u.name);
+    if (bytes != 0 && bytes % u.factor == 0)
+      return std::to_string(bytes / u.factor) + std::string(u.name);
   }
   return std::to_string(bytes) + "B";
 }

@@ -5,13 +5,13 @@
 // Lookups only read; unknown keys are found by check_keys().
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <toml++/toml.h>
 
 #include "remora/common/status.h"
 

@@ -39,9 +39,12 @@ class Bootstrap {
   // kTimeout naming the missing peers if they do not all arrive in time.
   Status connect_all(std::span<const uint8_t> local_info);
 
-  // Waits until every peer reached the same barrier number. A peer that is
-  // gone fails the barrier with kPeerGone.
-  Status barrier(std::chrono::milliseconds timeout);
+  // Cluster barrier in two halves so the caller can keep polling while it
+  // waits: begin_barrier() tells every peer we reached barrier k (returned);
+  // barrier_reached(k) says whether every peer has too, or kPeerGone if one
+  // of them went away first.
+  uint64_t begin_barrier();
+  Result<bool> barrier_reached(uint64_t k);
 
   // Tells peers we leave on purpose, then closes the connections.
   void leave();

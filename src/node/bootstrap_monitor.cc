@@ -89,28 +89,24 @@ void Bootstrap::peer_lost(Peer& p, const std::string& why) {
   if (gone_cb_) gone_cb_(p.id, reason, clean);
 }
 
-Status Bootstrap::barrier(std::chrono::milliseconds timeout) {
+uint64_t Bootstrap::begin_barrier() {
   uint64_t k;
   {
     std::lock_guard<std::mutex> g(mu_);
     k = ++my_barrier_;
   }
   for (auto& p : peers_) send_to(*p, ControlType::kBarrier, {reinterpret_cast<const uint8_t*>(&k), sizeof(k)});
-  std::unique_lock<std::mutex> lk(mu_);
-  Status result;
-  bool done = cv_.wait_for(lk, timeout, [&] {
-    for (auto& p : peers_) {
-      if (p->barriers >= k) continue;
-      if (p->gone) {
-        result = Status::PeerGone(fmt::format("node {} is gone before barrier {}", p->id, k));
-        return true;
-      }
-      return false;
-    }
-    return true;
-  });
-  if (!done) return Status::Timeout(fmt::format("barrier {} not reached within {} ms", k, timeout.count()));
-  return result;
+  return k;
+}
+
+Result<bool> Bootstrap::barrier_reached(uint64_t k) {
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& p : peers_) {
+    if (p->barriers >= k) continue;
+    if (p->gone) return Status::PeerGone(fmt::format("node {} is gone before barrier {}", p->id, k));
+    return false;
+  }
+  return true;
 }
 
 void Bootstrap::leave() {

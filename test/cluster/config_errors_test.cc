@@ -54,8 +54,7 @@ std::vector<BadCase> bad_cases() {
       {"MissingNodeId", kCluster + "[[node]] #<\nhost = \"a\"\nport = 1\n", "node.id", "missing"},
       {"MissingNodeHost", kCluster + kNode0 + "[[node]] #<\nid = 1\nport = 1\n", "node.host",
        "missing"},
-      {"MissingNodePort", kCluster + "[[node]] #<\nid = 1\nhost = \"a\"\n", "node.port",
-       "missing"},
+      {"MissingNodePort", kCluster + "[[node]] #<\nid = 1\nhost = \"a\"\n", "node.port", "missing"},
       // Wrong types.
       {"ClusterNotTable", "cluster = 1 #<\n" + kNode0, "cluster", "expected a table"},
       {"ClusterIdNotString", "[cluster]\nid = 5 #<\n" + kNode0, "cluster.id",
@@ -95,16 +94,16 @@ std::vector<BadCase> bad_cases() {
        "negative"},
       {"RegionNotPageMultiple", with_cluster_line("region_size = 6000"), "cluster.region_size",
        "not a multiple of 4KiB"},
-      {"RegionSizeUnparseable", with_cluster_line("region_size = \"64MB\""),
-       "cluster.region_size", "invalid size \"64MB\""},
+      {"RegionSizeUnparseable", with_cluster_line("region_size = \"64MB\""), "cluster.region_size",
+       "invalid size \"64MB\""},
       {"RingSizeUnparseable", with_cluster_line("ring_size = \"lots\""), "cluster.ring_size",
        "invalid size"},
       {"RingNotPowerOfTwo", with_cluster_line("ring_size = \"12KiB\""), "cluster.ring_size",
        "not a power of two"},
       {"RingTooLarge", with_cluster_line("ring_size = \"128MiB\""), "cluster.ring_size",
        "out of range"},
-      {"RegionsPerNodeZero", with_cluster_line("regions_per_node = 0"),
-       "cluster.regions_per_node", "out of range"},
+      {"RegionsPerNodeZero", with_cluster_line("regions_per_node = 0"), "cluster.regions_per_node",
+       "out of range"},
       {"RegionsPerNodeTooMany", with_cluster_line("regions_per_node = 257"),
        "cluster.regions_per_node", "out of range"},
       {"ConnectTimeoutTooShort", with_cluster_line("connect_timeout_ms = 99"),
@@ -113,8 +112,7 @@ std::vector<BadCase> bad_cases() {
        "cluster.peer_timeout_ms", "out of range"},
       {"TlsWithSpace", kCluster + "[ucx]\ntls = \"shm, self\" #<\n" + kNode0, "ucx.tls",
        "without spaces"},
-      {"VerbsPortZero", kCluster + "[verbs]\nport = 0 #<\n" + kNode0, "verbs.port",
-       "out of range"},
+      {"VerbsPortZero", kCluster + "[verbs]\nport = 0 #<\n" + kNode0, "verbs.port", "out of range"},
       {"GidIndexTooSmall", kCluster + "[verbs]\ngid_index = -2 #<\n" + kNode0, "verbs.gid_index",
        "out of range"},
       {"NodeIdTooLarge", kCluster + "[[node]]\nid = 4096 #<\nhost = \"a\"\nport = 1\n", "node.id",
@@ -130,11 +128,11 @@ std::vector<BadCase> bad_cases() {
        kCluster + kNode0 + "[[node]]\nid = 0 #<\nhost = \"127.0.0.1\"\nport = 7401\n", "node.id",
        "duplicate id 0 (also at line 3)"},
       {"DuplicateAddress",
-       kCluster + kNode0 + "[[node]]\nid = 1\nhost = \"127.0.0.1\"\nport = 7400 #<\n",
-       "node.port", "duplicate port 7400 (also node 0)"},
+       kCluster + kNode0 + "[[node]]\nid = 1\nhost = \"127.0.0.1\"\nport = 7400 #<\n", "node.port",
+       "duplicate port 7400 (also node 0)"},
       {"DuplicateLoopbackSpelling",
-       kCluster + kNode0 + "[[node]]\nid = 1\nhost = \"localhost\"\nport = 7400 #<\n",
-       "node.port", "duplicate port 7400 (also node 0)"},
+       kCluster + kNode0 + "[[node]]\nid = 1\nhost = \"localhost\"\nport = 7400 #<\n", "node.port",
+       "duplicate port 7400 (also node 0)"},
   };
 }
 
@@ -158,11 +156,11 @@ TEST_P(BadConfigTest, FailsWithLocatedMessage) {
   ASSERT_FALSE(c.ok()) << k.text;
   EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
   const std::string& msg = c.status().message();
-  std::string prefix = std::string(kSource) + ":" + std::to_string(marked_line(k.text)) + ": " +
-                       k.key + ": ";
-  EXPECT_EQ(msg.rfind(prefix, 0), 0u) << "message: " << msg << "\nexpected prefix: " << prefix
-                                      << "\ntext:\n"
-                                      << k.text;
+  std::string prefix =
+      std::string(kSource) + ":" + std::to_string(marked_line(k.text)) + ": " + k.key + ": ";
+  EXPECT_EQ(msg.rfind(prefix, 0), 0u)
+      << "message: " << msg << "\nexpected prefix: " << prefix << "\ntext:\n"
+      << k.text;
   EXPECT_NE(msg.find(k.snippet), std::string::npos) << "message: " << msg;
 }
 

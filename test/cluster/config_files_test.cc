@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -57,9 +58,9 @@ TEST(ConfigFilesTest, LocalConfigsHaveTheDocumentedShape) {
     uint16_t first_port;
     const char* tls;
   };
-  for (const Expect& e : {Expect{"local-3.toml", 3, 7400, "shm,self"},
-                          Expect{"local-3-tcp.toml", 3, 7410, "tcp"},
-                          Expect{"local-2.toml", 2, 7420, "shm,self"}}) {
+  for (const Expect& e :
+       {Expect{"local-3.toml", 3, 7400, "shm,self"}, Expect{"local-3-tcp.toml", 3, 7410, "tcp"},
+        Expect{"local-2.toml", 2, 7420, "shm,self"}}) {
     Result<Config> c = load_config((dir / e.file).string());
     ASSERT_OK(c);
     EXPECT_EQ(c->transport, "ucx") << e.file;
@@ -90,8 +91,8 @@ TEST(ConfigFilesTest, DirectoryIsIoError) {
 }
 
 TEST(ConfigFilesTest, ErrorsInAFileNameThePath) {
-  fs::path path = fs::temp_directory_path() /
-                  ("remora_config_test_" + std::to_string(::getpid()) + ".toml");
+  fs::path path =
+      fs::temp_directory_path() / ("remora_config_test_" + std::to_string(::getpid()) + ".toml");
   {
     std::ofstream out(path);
     out << "[cluster]\nid = \"x\"\nthreads = 0\n[[node]]\nid = 0\nhost = \"a\"\nport = 1\n";
@@ -137,9 +138,15 @@ std::string mutate(std::string text, std::mt19937& rng) {
   if (text.empty()) return std::string(1, any_char());
   size_t at = pick(text.size());
   switch (pick(4)) {
-    case 0: text[at] = any_char(); break;
-    case 1: text.insert(at, 1, any_char()); break;
-    case 2: text.erase(at, 1 + pick(8)); break;
+    case 0:
+      text[at] = any_char();
+      break;
+    case 1:
+      text.insert(at, 1, any_char());
+      break;
+    case 2:
+      text.erase(at, 1 + pick(8));
+      break;
     default: {
       size_t start = text.rfind('\n', at);
       start = start == std::string::npos ? 0 : start + 1;
@@ -168,7 +175,10 @@ TEST(ConfigFuzzTest, MutatedConfigsNeverCrash) {
     }
     ++refused;
     EXPECT_EQ(c.status().code(), Code::kInvalidArgument) << text;
-    EXPECT_EQ(c.status().message().rfind("fuzz.toml:", 0), 0u) << c.status().message();
+    const std::string& msg = c.status().message();
+    ASSERT_GT(msg.size(), 11u);
+    EXPECT_EQ(msg.rfind("fuzz.toml:", 0), 0u) << msg;
+    EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(msg[10]))) << "no line number: " << msg;
   }
   // Both outcomes must occur, or the mutations are too weak or too strong.
   EXPECT_GT(accepted, 0);

@@ -204,10 +204,10 @@ TEST(ParseSizeTest, AcceptsUnitsAndPlainBytes) {
     const char* text;
     uint64_t bytes;
   };
-  for (const Case& k : {Case{"4096", 4096}, Case{"0", 0}, Case{"4096B", 4096},
-                        Case{"4 KiB", 4096}, Case{"64KiB", 64 << 10}, Case{"64MiB", 64 << 20},
-                        Case{"1GiB", 1ull << 30}, Case{"2GiB", 2ull << 30},
-                        Case{"  8 mib ", 8 << 20}, Case{"16777216GiB", 1ull << 54}}) {
+  for (const Case& k :
+       {Case{"4096", 4096}, Case{"0", 0}, Case{"4096B", 4096}, Case{"4 KiB", 4096},
+        Case{"64KiB", 64 << 10}, Case{"64MiB", 64 << 20}, Case{"1GiB", 1ull << 30},
+        Case{"2GiB", 2ull << 30}, Case{"  8 mib ", 8 << 20}, Case{"16777216GiB", 1ull << 54}}) {
     Result<uint64_t> r = parse_size(k.text);
     ASSERT_OK(r);
     EXPECT_EQ(*r, k.bytes) << k.text;
@@ -216,13 +216,11 @@ TEST(ParseSizeTest, AcceptsUnitsAndPlainBytes) {
 
 TEST(ParseSizeTest, RefusesMalformedSizes) {
   for (const char* bad : {"", "  ", "MiB", "-4KiB", "1.5GiB", "64MB", "64 KB", "12 apples",
-                          "4 KiB extra", "0x1000", "18446744073709551616",
-                          "17179869184GiB"}) {
+                          "4 KiB extra", "0x1000", "18446744073709551616", "17179869184GiB"}) {
     Result<uint64_t> r = parse_size(bad);
     ASSERT_FALSE(r.ok()) << '"' << bad << '"';
     EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
-    EXPECT_NE(r.status().message().find("invalid size"), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find("invalid size"), std::string::npos) << r.status().message();
   }
 }
 

@@ -96,6 +96,8 @@ class Fabric {
 
   // Validates and installs a peer's local_info() and connects all channels.
   // A malformed blob is refused with kInvalidArgument and changes nothing.
+  // Adding our own info (peer == self) gives loopback access to our own
+  // regions through the same operations.
   virtual Status add_peer(NodeId peer, std::span<const uint8_t> info) = 0;
 
   // Regions that the peer exported (empty if unknown).

@@ -34,7 +34,16 @@ void LoopbackChannel::execute(const LoopbackFabric::Resolved& op) {
   switch (wr.op) {
     case Op::kWrite: {
       if (take_one(op.faults->drop_writes)) return;
-      std::memcpy(op.remote, wr.local, wr.length);
+      if (wr.length == sizeof(uint64_t) && reinterpret_cast<uintptr_t>(op.remote) % 8 == 0) {
+        // Aligned words (ring heads, flags) land as one atomic store, as on
+        // a NIC, so a reader polling them with atomic loads synchronises.
+        uint64_t v;
+        std::memcpy(&v, wr.local, sizeof(v));
+        std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(op.remote))
+            .store(v, std::memory_order_release);
+      } else {
+        std::memcpy(op.remote, wr.local, wr.length);
+      }
       if (take_one(op.faults->corrupt_writes)) {
         uint32_t at = std::min(op.faults->corrupt_offset.load(), wr.length - 1);
         op.remote[at] ^= std::byte{0xff};

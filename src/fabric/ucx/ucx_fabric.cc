@@ -158,7 +158,7 @@ Result<std::unique_ptr<UcxPeer>> UcxFabric::decode_peer(NodeId peer, std::span<c
 }
 
 Status UcxFabric::add_peer(NodeId peer, std::span<const uint8_t> info) {
-  if (peer >= kMaxNodes || peer == opts_.self)
+  if (peer >= kMaxNodes)
     return Status::InvalidArgument(fmt::format("bad peer id {}", peer));
   if (peer < peers_.size() && peers_[peer])
     return Status::InvalidArgument(fmt::format("peer {} already added", peer));

@@ -1,0 +1,92 @@
+// One engine thread's context: its fabric channel, message rings and RPC
+// endpoint, and the poll loop that drives them.
+//
+// Owner thread only. poll_once() polls completions (routing ring traffic to
+// the messenger), then the rings and RPC. The synchronous helpers (execute,
+// read, ...) post and run the poll loop until their completions arrive, so
+// the engine keeps serving rings — and, over tcp, the peers' emulated
+// one-sided operations — while it waits. The transaction layer will replace
+// these waits by coroutine yields; the loop stays the same.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "remora/fabric/fabric.h"
+#include "remora/msg/messenger.h"
+#include "remora/msg/rpc.h"
+
+namespace remora {
+
+class Engine {
+ public:
+  Engine(uint32_t index, NodeId self, std::unique_ptr<Channel> channel, LocalRegion* scratch);
+  ~Engine();
+
+  // Called by Node::start() once peers are known.
+  Status attach_messaging(std::unique_ptr<Messenger> m, std::unique_ptr<RpcEndpoint> rpc);
+
+  uint32_t index() const { return index_; }
+  NodeId self() const { return self_; }
+  Channel& channel() { return *channel_; }
+  Messenger& messenger() { return *messenger_; }
+  RpcEndpoint& rpc() { return *rpc_; }
+  // Registered local memory for this thread's one-sided operations.
+  std::span<std::byte> scratch() { return {scratch_->data, scratch_->size}; }
+
+  // One turn of the loop; returns how much work it found (0 = idle).
+  size_t poll_once();
+  // Back-off for an idle loop: spin, then yield, then sleep on the channel's
+  // event fd for at most 1 ms (one-sided ring writes raise no event).
+  void idle();
+  // Polls until pred() is true or the timeout passes (kTimeout).
+  template <typename Pred>
+  Status run_until(Pred pred, std::chrono::nanoseconds timeout);
+
+  // Posts a batch and polls until every request completed. Returns the
+  // first failed completion's error (all completions are consumed).
+  Status execute(std::span<const WorkRequest> batch);
+  Status read(NodeId peer, GAddr remote, void* local, uint32_t len);
+  Status write(NodeId peer, GAddr remote, const void* local, uint32_t len);
+  Result<uint64_t> cas(NodeId peer, GAddr remote, uint64_t expected, uint64_t desired);
+  Result<uint64_t> faa(NodeId peer, GAddr remote, uint64_t add);
+
+  // RPC call that polls until the answer (or error) arrives.
+  Status call(NodeId to, uint16_t method, std::span<const std::byte> req,
+              std::chrono::nanoseconds timeout, std::vector<std::byte>* resp);
+
+  // Last error the rings reported (a corrupt ring, a broken link), if any.
+  const Status& ring_error() const { return ring_error_; }
+
+ private:
+  void route(const Completion& c);
+
+  uint32_t index_;
+  NodeId self_;
+  std::unique_ptr<Channel> channel_;
+  LocalRegion* scratch_;
+  std::unique_ptr<Messenger> messenger_;
+  std::unique_ptr<RpcEndpoint> rpc_;
+  uint64_t next_wr_ = 1;
+  uint64_t user_pending_ = 0;
+  Status user_error_;
+  Status ring_error_;
+  uint32_t idle_rounds_ = 0;
+};
+
+template <typename Pred>
+Status Engine::run_until(Pred pred, std::chrono::nanoseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (uint32_t turn = 0; !pred(); ++turn) {
+    const bool busy = poll_once() != 0;
+    if ((!busy || (turn & 255) == 0) && std::chrono::steady_clock::now() > deadline)
+      return Status::Timeout("engine wait");
+    if (!busy) idle();
+  }
+  return Status::OK();
+}
+
+}  // namespace remora

@@ -1,0 +1,119 @@
+#include "remora/node/node.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "node/bootstrap.h"
+#include "remora/msg/system_layout.h"
+
+namespace remora {
+
+Result<std::unique_ptr<Node>> Node::create(const Config& cfg, NodeId self) {
+  if (!cfg.node(self)) return Status::NotFound(fmt::format("node {} is not in {}", self, cfg.source));
+  std::unique_ptr<Node> n(new Node(cfg, self));
+  REMORA_RETURN_IF_ERROR(n->init());
+  return n;
+}
+
+Node::~Node() {
+  engines_.clear();  // channels before the fabric
+  bootstrap_.reset();
+}
+
+Status Node::init() {
+  auto f = Fabric::create(cfg_.fabric_options(self_));
+  if (!f.ok()) return f.status();
+  fabric_ = std::move(*f);
+  const uint32_t slots = cfg_.nodes.back().id + 1u;
+  auto layout = SystemLayout::create(slots, cfg_.threads, static_cast<uint32_t>(cfg_.ring_size));
+  if (!layout.ok()) return layout.status();
+  auto sys = fabric_->register_region(system_region_id(self_), layout->total_size());
+  if (!sys.ok()) return sys.status().with_context("system region");
+  for (uint32_t i = 0; i < cfg_.regions_per_node; ++i) {
+    auto r = fabric_->register_region(region_id(self_, 1 + i), cfg_.region_size);
+    if (!r.ok()) return r.status().with_context(fmt::format("data region {}", i));
+    data_.push_back(*r);
+  }
+  for (uint32_t t = 0; t < cfg_.threads; ++t) {
+    auto s = fabric_->register_region(region_id(self_, kScratchIndex + t), kScratchSize);
+    if (!s.ok()) return s.status().with_context("scratch region");
+    auto ch = fabric_->create_channel(t);
+    if (!ch.ok()) return ch.status();
+    engines_.push_back(std::make_unique<Engine>(t, self_, std::move(*ch), *s));
+  }
+  auto b = Bootstrap::create(cfg_, self_, fabric_.get());
+  if (!b.ok()) return b.status();
+  bootstrap_ = std::move(*b);
+  return Status::OK();
+}
+
+std::vector<NodeId> Node::peers() const {
+  std::vector<NodeId> out;
+  for (const NodeConfig& n : cfg_.nodes)
+    if (n.id != self_) out.push_back(n.id);
+  return out;
+}
+
+size_t Node::live_peers() const {
+  size_t n = 0;
+  for (NodeId p : peers()) n += fabric_->peer_alive(p);
+  return n;
+}
+
+Status Node::start() {
+  auto info = fabric_->local_info();
+  if (!info.ok()) return info.status();
+  REMORA_RETURN_IF_ERROR(fabric_->add_peer(self_, *info).with_context("loopback to self"));
+  REMORA_RETURN_IF_ERROR(bootstrap_->connect_all(*info));
+  const uint32_t slots = cfg_.nodes.back().id + 1u;
+  auto layout = SystemLayout::create(slots, cfg_.threads, static_cast<uint32_t>(cfg_.ring_size));
+  if (!layout.ok()) return layout.status();
+  for (auto& e : engines_) {
+    auto m = Messenger::create(*fabric_, e->channel(), self_, peers(), e->index(), *layout);
+    if (!m.ok()) return m.status();
+    auto rpc = RpcEndpoint::create(**m);
+    if (!rpc.ok()) return rpc.status();
+    REMORA_RETURN_IF_ERROR(e->attach_messaging(std::move(*m), std::move(*rpc)));
+  }
+  spdlog::debug("node {}: connected to {} peers over {}", self_, cfg_.nodes.size() - 1, fabric_->name());
+  return Status::OK();
+}
+
+Status Node::run(const std::function<Status(Engine&)>& fn) {
+  std::vector<Status> results(engines_.size());
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < engines_.size(); ++t)
+    threads.emplace_back([&, t] { results[t] = fn(*engines_[t]); });
+  results[0] = fn(*engines_[0]);
+  for (auto& th : threads) th.join();
+  for (size_t t = 0; t < results.size(); ++t)
+    if (!results[t].ok()) return results[t].with_context(fmt::format("node {} engine {}", self_, t));
+  return Status::OK();
+}
+
+Status Node::barrier(Engine& e, std::chrono::milliseconds timeout) {
+  // Local: the last engine thread to arrive starts the cluster barrier.
+  const uint64_t gen = local_gen_.load(std::memory_order_acquire);
+  if (arrived_.fetch_add(1) + 1 == engines_.size()) {
+    arrived_.store(0);
+    barrier_k_.store(bootstrap_->begin_barrier(), std::memory_order_release);
+    local_gen_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  REMORA_RETURN_IF_ERROR(
+      e.run_until([&] { return local_gen_.load(std::memory_order_acquire) != gen; }, timeout));
+  const uint64_t k = barrier_k_.load(std::memory_order_acquire);
+  Status st;
+  Status waited = e.run_until([&] {
+    auto r = bootstrap_->barrier_reached(k);
+    if (!r.ok()) st = r.status();
+    return !r.ok() || *r;
+  }, timeout);
+  REMORA_RETURN_IF_ERROR(st);
+  return waited.ok() ? waited : Status::Timeout(fmt::format("barrier {} not reached in {} ms", k, timeout.count()));
+}
+
+void Node::leave() { bootstrap_->leave(); }
+
+}  // namespace remora

@@ -1,0 +1,52 @@
+# Shared helpers for test/scripts/*_test.sh; source it, don't run it.
+# Exit codes follow the automake convention ci/test.sh relies on:
+# 0 pass, 77 skipped, anything else failed.
+#
+# Env:
+#   REMORA_BUILD  build directory holding the remora binary (default build)
+#   REMORA_BIN    the binary itself (default $REMORA_BUILD/remora); tests of
+#                 the scripts may point it at a stand-in
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+REMORA_BUILD="${REMORA_BUILD:-build}"
+case "$REMORA_BUILD" in /*) ;; *) REMORA_BUILD="$REPO_ROOT/$REMORA_BUILD" ;; esac
+REMORA_BIN="${REMORA_BIN:-$REMORA_BUILD/remora}"
+export UCX_WARN_UNUSED_ENV_VARS=n
+
+T_NAME="$(basename "$0" .sh)"
+T_CHECKS=0
+
+t_log() { printf '[%s] %s\n' "$T_NAME" "$*"; }
+skip() { t_log "SKIP: $*"; exit 77; }
+fail() { t_log "FAIL: $*"; exit 1; }
+pass() { t_log "PASS ($T_CHECKS checks)"; exit 0; }
+
+# Fails the whole script unless the remora binary exists.
+require_remora() {
+  [[ -x "$REMORA_BIN" ]] || fail "no remora binary at $REMORA_BIN (build it: ci/build.sh)"
+}
+
+# expect_rc WANT DESCRIPTION -- CMD...: runs CMD, output in $T_OUT.
+expect_rc() {
+  local want="$1" what="$2"; shift 3
+  local rc=0
+  T_OUT="$("$@" </dev/null 2>&1)" || rc=$?
+  T_CHECKS=$((T_CHECKS + 1))
+  if [[ "$want" == nonzero ]]; then
+    [[ $rc -ne 0 ]] || { printf '%s\n' "$T_OUT"; fail "$what: expected failure, got exit 0"; }
+  elif [[ $rc -ne $want ]]; then
+    printf '%s\n' "$T_OUT" | tail -n 40
+    fail "$what: exit $rc, expected $want"
+  fi
+  t_log "ok: $what"
+}
+
+# expect_output REGEX DESCRIPTION: checks $T_OUT from the last expect_rc.
+expect_output() {
+  T_CHECKS=$((T_CHECKS + 1))
+  if ! grep -Eq -- "$1" <<<"$T_OUT"; then
+    printf '%s\n' "$T_OUT" | tail -n 40
+    fail "$2: output does not match /$1/"
+  fi
+  t_log "ok: $2"
+}
