@@ -12,7 +12,7 @@ PACKAGES=(
   libucx-dev ucx-utils libboost-context-dev libcli11-dev
   libgtest-dev libgmock-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libbenchmark-dev libibverbs-dev librdmacm-dev rdma-core
-  iproute2 python3 python3-matplotlib procps
+  nlohmann-json3-dev iproute2 python3 python3-matplotlib procps
 )
 
 log() { printf '[install-deps] %s\n' "$*"; }

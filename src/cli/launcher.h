@@ -37,6 +37,7 @@ class Launcher {
   // SIGTERM to every running child; SIGKILL after `grace`.
   void terminate(std::chrono::milliseconds grace);
   std::vector<Child>& children() { return children_; }
+  const std::vector<Child>& children() const { return children_; }
   bool all_exited() const;
 
  private:

@@ -17,6 +17,8 @@ Result<std::unique_ptr<Node>> Node::create(const Config& cfg, NodeId self) {
   return n;
 }
 
+Node::Node(const Config& cfg, NodeId self) : cfg_(cfg), self_(self) {}
+
 Node::~Node() {
   engines_.clear();  // channels before the fabric
   bootstrap_.reset();

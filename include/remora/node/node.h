@@ -60,7 +60,7 @@ class Node {
   }
 
  private:
-  Node(const Config& cfg, NodeId self) : cfg_(cfg), self_(self) {}
+  Node(const Config& cfg, NodeId self);
   Status init();
 
   Config cfg_;
