@@ -46,7 +46,7 @@ size_t Engine::poll_once() {
   Completion cs[kPollBatch];
   size_t n = channel_->poll(cs);
   for (size_t i = 0; i < n; ++i) route(cs[i]);
-  size_t work = n;
+  size_t work = n + channel_->take_served();
   if (rpc_) {
     auto r = rpc_->poll();
     if (r.ok()) work += *r;

@@ -68,6 +68,11 @@ class Channel {
   // Operations posted and not yet returned by poll().
   virtual size_t in_flight() const = 0;
 
+  // Transport events handled on behalf of peers since the last call (e.g.
+  // software-emulated one-sided operations over tcp served by poll()). A
+  // poll loop counts them as work so it stays awake while it serves.
+  virtual size_t take_served() { return 0; }
+
   // Idle support: an fd that becomes readable when the transport has events,
   // or -1. arm() returns false if events are already pending (poll again).
   virtual int event_fd() = 0;

@@ -9,6 +9,7 @@
 #include <ucp/api/ucp.h>
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "fabric/ucx/ucx_fabric.h"
@@ -29,6 +30,7 @@ class UcxChannel final : public Channel {
 
   Status post(std::span<const WorkRequest> batch) override;
   size_t poll(std::span<Completion> out) override;
+  size_t take_served() override { return std::exchange(served_, 0); }
   size_t in_flight() const override { return posted_ - polled_; }
   int event_fd() override { return efd_; }
   bool arm() override;
@@ -91,6 +93,7 @@ class UcxChannel final : public Channel {
   uint64_t posted_ = 0, polled_ = 0;
   uint64_t seen_gone_gen_ = 0;
   uint32_t poll_count_ = 0;
+  size_t served_ = 0;  // ucp_worker_progress events since take_served()
 };
 
 }  // namespace remora

@@ -106,7 +106,7 @@ size_t UcxChannel::poll(std::span<Completion> out) {
   if (fabric_->gone_generation() != seen_gone_gen_) reap_gone_peers();
   // Progress when nothing is queued, and regularly anyway: over tcp the
   // peers' emulated one-sided operations on our memory need it.
-  if (cq_head_ == cq_tail_ || (++poll_count_ & 15) == 0) ucp_worker_progress(worker_);
+  if (cq_head_ == cq_tail_ || (++poll_count_ & 15) == 0) served_ += ucp_worker_progress(worker_);
   const size_t n = std::min<size_t>(out.size(), cq_tail_ - cq_head_);
   for (size_t i = 0; i < n; ++i) out[i] = cq_[(cq_head_ + i) % kMaxInFlight];
   cq_head_ += n;
