@@ -12,6 +12,13 @@ namespace remora {
 namespace {
 constexpr auto kHandshakeTimeout = std::chrono::seconds(5);
 constexpr auto kAcceptSlice = std::chrono::milliseconds(50);
+constexpr auto kConnectAttempt = std::chrono::milliseconds(1000);
+
+// Every handshake wait is capped by the connect deadline, so a silent peer
+// or stranger cannot stretch connect_all() beyond connect_timeout_ms.
+Clock::time_point handshake_deadline(Clock::time_point deadline) {
+  return std::min<Clock::time_point>(Clock::now() + kHandshakeTimeout, deadline);
+}
 }  // namespace
 
 Result<std::unique_ptr<Bootstrap>> Bootstrap::create(const Config& cfg, NodeId self, Fabric* fabric) {
@@ -45,7 +52,7 @@ Status Bootstrap::connect_all(std::span<const uint8_t> local_info) {
   size_t accepted = 0;
   while ((!outbound.empty() || accepted < inbound) && Clock::now() < deadline) {
     for (auto it = outbound.begin(); it != outbound.end();) {
-      Status st = connect_one(**it, hello);
+      Status st = connect_one(**it, hello, deadline);
       if (st.ok()) it = outbound.erase(it);
       else if (st.code() == Code::kUnavailable) ++it;  // not up yet: retry
       else return st;
@@ -74,15 +81,22 @@ Status Bootstrap::connect_all(std::span<const uint8_t> local_info) {
   return Status::OK();
 }
 
-Status Bootstrap::connect_one(const NodeConfig& peer, std::span<const uint8_t> hello) {
-  auto fd = connect_tcp(peer.host, peer.port, std::chrono::milliseconds(1000));
+Status Bootstrap::connect_one(const NodeConfig& peer, std::span<const uint8_t> hello,
+                              Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  const auto attempt = std::clamp(left, std::chrono::milliseconds(1), kConnectAttempt);
+  auto fd = connect_tcp(peer.host, peer.port, attempt);
   if (!fd.ok()) return fd.status();
   const std::string who = fmt::format("node {} at {}:{}", peer.id, peer.host, peer.port);
   Status st = write_control(fd->get(), ControlType::kHello, hello);
   if (!st.ok()) return Status::Unavailable(st.message());  // it went away: retry
-  auto m = read_control(fd->get(), Clock::now() + kHandshakeTimeout);
+  const auto answer_by = handshake_deadline(deadline);
+  auto m = read_control(fd->get(), answer_by);
   if (!m.ok()) {
-    if (m.status().code() == Code::kPeerGone) return Status::Unavailable(m.status().message());
+    const Code c = m.status().code();
+    // Gone: retry. Out of time: connect_all names the peer as missing.
+    if (c == Code::kPeerGone || (c == Code::kTimeout && answer_by == deadline))
+      return Status::Unavailable(m.status().message());
     return m.status().with_context(who);
   }
   std::string text(m->payload.begin(), m->payload.end());
@@ -110,7 +124,7 @@ Status Bootstrap::accept_one(std::span<const uint8_t> hello, Clock::time_point d
                         {reinterpret_cast<const uint8_t*>(why.message().data()), why.message().size()});
     return Status::OK();  // a stranger does not stop us waiting for real peers
   };
-  auto m = read_control(fd->get(), Clock::now() + kHandshakeTimeout);
+  auto m = read_control(fd->get(), handshake_deadline(deadline));
   if (!m.ok()) return refuse(m.status());
   if (m->type != ControlType::kHello) return refuse(Status::InvalidArgument("expected a hello"));
   auto h = decode_hello(m->payload);

@@ -65,7 +65,8 @@ class Bootstrap {
   Bootstrap(const Config& cfg, NodeId self, Fabric* fabric) : cfg_(cfg), self_(self), fabric_(fabric) {}
 
   Status accept_one(std::span<const uint8_t> hello, Clock::time_point deadline);
-  Status connect_one(const NodeConfig& peer, std::span<const uint8_t> hello);
+  Status connect_one(const NodeConfig& peer, std::span<const uint8_t> hello,
+                     Clock::time_point deadline);
   Status check_hello(const Hello& h, bool inbound) const;
   Status install(NodeId id, Fd fd, const Hello& h);
   void monitor();

@@ -76,7 +76,8 @@ TEST_F(ControlMsgTest, OtherVersionIsRefused) {
 TEST_F(ControlMsgTest, UnknownTypesAreRefused) {
   expect_invalid(feed(raw_header(kControlMagic, kControlVersion, 0, 0)), "unknown control type 0");
   expect_invalid(feed(raw_header(kControlMagic, kControlVersion, 6, 0)), "unknown control type 6");
-  expect_invalid(feed(raw_header(kControlMagic, kControlVersion, 0xffff, 0)), "unknown control type");
+  expect_invalid(feed(raw_header(kControlMagic, kControlVersion, 0xffff, 0)),
+                 "unknown control type");
 }
 
 TEST_F(ControlMsgTest, OversizedPayloadIsRefusedBeforeReadingIt) {

@@ -1,10 +1,9 @@
 // Failure bodies: start-up only, waiting for a peer to die, serve + SIGTERM.
+#include <fmt/format.h>
 #include <signal.h>
 
 #include <atomic>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "node/node_bodies.h"
 #include "remora/common/json.h"

@@ -20,9 +20,7 @@ constexpr uint32_t kCasWord = 64;
 constexpr uint32_t kMaxCasTries = 1'000'000;
 constexpr uint16_t kFloodType = 40;
 
-std::string join(const std::vector<uint64_t>& v) {
-  return fmt::format("[{}]", fmt::join(v, ","));
-}
+std::string join(const std::vector<uint64_t>& v) { return fmt::format("[{}]", fmt::join(v, ",")); }
 
 struct AtomicsLog {
   std::vector<uint64_t> faa_old, cas_won;
@@ -72,8 +70,9 @@ std::string atomics_json(NodeId id, const std::vector<AtomicsLog>& logs) {
     faa_final.push_back(l.faa_final);
     cas_final.push_back(l.cas_final);
   }
-  return fmt::format("{{\"node\":{},\"faa_old\":{},\"cas_won\":{},\"faa_final\":{},\"cas_final\":{}}}", id,
-                     join(faa), join(cas), join(faa_final), join(cas_final));
+  return fmt::format(
+      "{{\"node\":{},\"faa_old\":{},\"cas_won\":{},\"faa_final\":{},\"cas_final\":{}}}", id,
+      join(faa), join(cas), join(faa_final), join(cas_final));
 }
 
 std::byte pattern(uint64_t seq, size_t i) { return std::byte((seq * 131 + i * 7) & 0xff); }
@@ -117,11 +116,15 @@ Status send_flood(Node& n, Engine& e, uint64_t records, FloodStats& s) {
     std::memcpy(rec.data(), &seq, 8);
     for (size_t i = 8; i < rec.size(); ++i) rec[i] = pattern(seq, i);
     Status st;
-    REMORA_RETURN_IF_ERROR(e.run_until([&] {
-      st = e.messenger().send(to, kFloodType, rec);
-      s.full += st.code() == Code::kFull;
-      return st.code() != Code::kFull;
-    }, 10s).with_context(fmt::format("record {} stayed blocked on a full ring", seq)));
+    REMORA_RETURN_IF_ERROR(
+        e.run_until(
+             [&] {
+               st = e.messenger().send(to, kFloodType, rec);
+               s.full += st.code() == Code::kFull;
+               return st.code() != Code::kFull;
+             },
+             10s)
+            .with_context(fmt::format("record {} stayed blocked on a full ring", seq)));
     REMORA_RETURN_IF_ERROR(st);
     s.sent++;
   }
@@ -151,7 +154,8 @@ ChildBody ring_flood_body(uint64_t records, std::chrono::milliseconds receiver_n
     std::vector<FloodStats> per(n.threads());
     Status st = n.run([&](Engine& e) {
       FloodStats& s = per[e.index()];
-      return receiver ? receive_flood(n, e, records, receiver_nap, s) : send_flood(n, e, records, s);
+      return receiver ? receive_flood(n, e, records, receiver_nap, s)
+                      : send_flood(n, e, records, s);
     });
     n.leave();
     FloodStats sum;
@@ -160,10 +164,13 @@ ChildBody ring_flood_body(uint64_t records, std::chrono::milliseconds receiver_n
       sum.sent += s.sent, sum.full += s.full;
     }
     const uint64_t expected = records * n.peers().size() * n.threads();
-    std::string json = receiver
-        ? fmt::format("{{\"role\":\"receiver\",\"received\":{},\"expected\":{},\"dups\":{},\"gaps\":{},"
-                      "\"damaged\":{}}}", sum.received, expected, sum.dups, sum.gaps, sum.damaged)
-        : fmt::format("{{\"role\":\"sender\",\"sent\":{},\"full\":{}}}", sum.sent, sum.full);
+    std::string json =
+        receiver
+            ? fmt::format(
+                  "{{\"role\":\"receiver\",\"received\":{},\"expected\":{},\"dups\":{},\"gaps\":{},"
+                  "\"damaged\":{}}}",
+                  sum.received, expected, sum.dups, sum.gaps, sum.damaged)
+            : fmt::format("{{\"role\":\"sender\",\"sent\":{},\"full\":{}}}", sum.sent, sum.full);
     return ChildReport::from(st, json);
   };
 }

@@ -32,7 +32,8 @@ class NodeClusterTest : public ::testing::TestWithParam<Transport> {
   void run_all(const Config& cfg, const ChildBody& body) {
     for (const NodeConfig& n : cfg.nodes) pc_.launch(cfg, n.id, body);
     pc_.wait_all(kDeadline);
-    for (const NodeConfig& n : cfg.nodes) ASSERT_TRUE(pc_.outcome(n.id).status().ok()) << pc_.summary();
+    for (const NodeConfig& n : cfg.nodes)
+      ASSERT_TRUE(pc_.outcome(n.id).status().ok()) << pc_.summary();
   }
 
   ProcessCluster pc_;

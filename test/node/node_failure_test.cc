@@ -1,9 +1,8 @@
 // Multi-process failure cases: a peer that never comes, a wrong cluster id,
 // a peer SIGKILLed while the others run. Every case must end in bounded time
 // with a clear error, never a hang.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 
@@ -38,7 +37,8 @@ class NodeFailureTest : public ::testing::TestWithParam<Transport> {
     const std::string note = "gone:" + std::to_string(victim);
     for (NodeId id : ids) {
       ASSERT_TRUE(pc_.wait_note(id, note, kDetectBound + 1s))
-          << "node " << id << " never saw node " << victim << " gone\n" << pc_.summary();
+          << "node " << id << " never saw node " << victim << " gone\n"
+          << pc_.summary();
       EXPECT_LT(pc_.outcome(id).find_note(note)->at - killed_at, kDetectBound) << pc_.summary();
     }
   }
@@ -90,8 +90,7 @@ TEST_P(NodeFailureTest, SigkilledPeerIsSeenGoneAndOpsFailFast) {
   auto cfg = make_config(spec(3));
   ASSERT_OK(cfg);
   for (NodeId id = 0; id < 3; ++id) pc_.launch(*cfg, id, watch_peer_body(2, 15s));
-  for (NodeId id = 0; id < 3; ++id)
-    ASSERT_TRUE(pc_.wait_note(id, "ready", 15s)) << pc_.summary();
+  for (NodeId id = 0; id < 3; ++id) ASSERT_TRUE(pc_.wait_note(id, "ready", 15s)) << pc_.summary();
   const auto killed_at = std::chrono::steady_clock::now();
   pc_.kill(2, SIGKILL);
   ASSERT_NO_FATAL_FAILURE(expect_detected({0, 1}, 2, killed_at));
@@ -113,8 +112,7 @@ TEST_P(NodeFailureTest, ServeSurvivesSigkilledPeerAndStopsOnSigterm) {
   auto cfg = make_config(spec(3));
   ASSERT_OK(cfg);
   for (NodeId id = 0; id < 3; ++id) pc_.launch(*cfg, id, serve_body(2));
-  for (NodeId id = 0; id < 3; ++id)
-    ASSERT_TRUE(pc_.wait_note(id, "started", 15s)) << pc_.summary();
+  for (NodeId id = 0; id < 3; ++id) ASSERT_TRUE(pc_.wait_note(id, "started", 15s)) << pc_.summary();
   const auto killed_at = std::chrono::steady_clock::now();
   pc_.kill(2, SIGKILL);
   ASSERT_NO_FATAL_FAILURE(expect_detected({0, 1}, 2, killed_at));

@@ -1,13 +1,12 @@
 #include "support/cluster_harness.h"
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
-
-#include <fmt/format.h>
 
 namespace remora::testing {
 namespace {
@@ -51,7 +50,8 @@ uint16_t reserve_ports(uint32_t count) {
     uint32_t off = (start + counter.fetch_add(count)) % span;
     if (off + count > span) continue;
     bool all = true;
-    for (uint32_t i = 0; i < count && all; ++i) all = port_free(static_cast<uint16_t>(kPortLow + off + i));
+    for (uint32_t i = 0; i < count && all; ++i)
+      all = port_free(static_cast<uint16_t>(kPortLow + off + i));
     if (all) return static_cast<uint16_t>(kPortLow + off);
   }
   return 0;  // parse_config then refuses port 0 loudly
@@ -79,9 +79,11 @@ ChildReport ChildReport::from(const Status& st, std::string json) {
 }
 
 Status ChildOutcome::status() const {
-  if (reported) return report.code == Code::kOk ? Status::OK() : Status(report.code, report.message);
+  if (reported)
+    return report.code == Code::kOk ? Status::OK() : Status(report.code, report.message);
   if (timed_out) return Status::Timeout(fmt::format("node {} did not finish in time (killed)", id));
-  return Status::Internal(fmt::format("node {} exited without a report (wait status {:#x})", id, wait_status));
+  return Status::Internal(
+      fmt::format("node {} exited without a report (wait status {:#x})", id, wait_status));
 }
 
 double ChildOutcome::elapsed_s() const {
@@ -98,13 +100,15 @@ bool ChildOutcome::has_note(std::string_view text) const { return find_note(text
 
 std::string ChildOutcome::describe() const {
   std::string exit = !exited ? "still running"
-                     : WIFSIGNALED(wait_status) ? fmt::format("killed by signal {}", WTERMSIG(wait_status))
-                                                : fmt::format("exit code {}", WEXITSTATUS(wait_status));
+                     : WIFSIGNALED(wait_status)
+                         ? fmt::format("killed by signal {}", WTERMSIG(wait_status))
+                         : fmt::format("exit code {}", WEXITSTATUS(wait_status));
   std::string notes_text;
   for (const Note& n : notes) notes_text += " " + n.text;
-  return fmt::format("--- node {}: {} ({}{}), {:.2f} s, notes:{}\n    json: {}\n    log tail:\n{}\n", id,
-                     status().to_string(), exit, killed ? ", by the harness" : "", elapsed_s(),
-                     notes_text, report.json.empty() ? "-" : report.json, tail_lines(log, kLogTailLines));
+  return fmt::format(
+      "--- node {}: {} ({}{}), {:.2f} s, notes:{}\n    json: {}\n    log tail:\n{}\n", id,
+      status().to_string(), exit, killed ? ", by the harness" : "", elapsed_s(), notes_text,
+      report.json.empty() ? "-" : report.json, tail_lines(log, kLogTailLines));
 }
 
 Result<std::unique_ptr<Node>> start_node(const Config& cfg, NodeId id) {

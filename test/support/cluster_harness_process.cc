@@ -1,5 +1,6 @@
 // ProcessCluster: forking, the child side, and the parent's pipe pump.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -16,8 +17,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "support/cluster_harness.h"
 
@@ -74,7 +73,6 @@ std::string read_file(const std::string& path) {
   std::fflush(nullptr);
   ::_exit(0);
 }
-
 
 }  // namespace
 
@@ -199,7 +197,8 @@ void ProcessCluster::pump(SteadyClock::time_point until) {
     if (c->fd < 0) reap(*c, false);
 }
 
-bool ProcessCluster::wait_note(NodeId id, std::string_view text, std::chrono::milliseconds timeout) {
+bool ProcessCluster::wait_note(NodeId id, std::string_view text,
+                               std::chrono::milliseconds timeout) {
   Child& c = *children_.at(id);
   const auto deadline = SteadyClock::now() + timeout;
   while (!c.out.has_note(text)) {
