@@ -21,11 +21,16 @@ std::string_view code_name(Code c) {
   return "Unknown";
 }
 
+const std::string& Status::message() const {
+  static const std::string kEmpty;
+  return msg_ ? *msg_ : kEmpty;
+}
+
 std::string Status::to_string() const {
   if (ok()) return "OK";
   std::string s(code_name(code_));
   s += ": ";
-  s += msg_;
+  s += message();
   return s;
 }
 
@@ -33,7 +38,7 @@ Status Status::with_context(std::string_view what) const {
   if (ok()) return *this;
   std::string m(what);
   m += ": ";
-  m += msg_;
+  m += message();
   return Status(code_, std::move(m));
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,7 +35,17 @@ std::string_view code_name(Code c);
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Code code, std::string msg) : code_(code), msg_(std::move(msg)) {}
+  Status(Code code, std::string msg)
+      : code_(code), msg_(code == Code::kOk ? nullptr : std::make_unique<std::string>(std::move(msg))) {}
+  // An OK status holds no message and costs no allocation: the data path
+  // returns one per operation.
+  Status(const Status& o) : code_(o.code_), msg_(o.msg_ ? std::make_unique<std::string>(*o.msg_) : nullptr) {}
+  Status& operator=(const Status& o) {
+    if (this != &o) *this = Status(o);
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
 
   static Status OK() { return {}; }
   static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
@@ -52,7 +63,7 @@ class [[nodiscard]] Status {
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
-  const std::string& message() const { return msg_; }
+  const std::string& message() const;
   // "OutOfRange: offset 0x10 + 64 beyond region 3 of size 16"
   std::string to_string() const;
 
@@ -61,7 +72,7 @@ class [[nodiscard]] Status {
 
  private:
   Code code_ = Code::kOk;
-  std::string msg_;
+  std::unique_ptr<std::string> msg_;  // null when OK
 };
 
 // Either a value or a non-OK Status.

@@ -31,19 +31,34 @@ Status UcxChannel::check(const WorkRequest& wr, const RemoteRegion** region) con
       return Status::InvalidArgument(
           fmt::format("{} at {}: needs 8 bytes, 8-byte aligned", op_name(wr.op), wr.remote.to_string()));
   }
-  bool local_ok = std::any_of(fabric_->regions().begin(), fabric_->regions().end(),
-                              [&](const LocalRegion& l) { return l.contains(wr.local, wr.length); });
-  if (!local_ok)
+  if (!local_registered(wr.local, wr.length))
     return Status::OutOfRange(fmt::format("{}: local buffer {} (+{}) is not in a registered region",
                                           op_name(wr.op), wr.local, wr.length));
   *region = &r;
   return Status::OK();
 }
 
+bool UcxChannel::local_registered(const void* p, uint32_t len) const {
+  if (last_local_ && last_local_->contains(p, len)) return true;
+  for (const LocalRegion& l : fabric_->regions()) {
+    if (l.contains(p, len)) {
+      last_local_ = &l;
+      return true;
+    }
+  }
+  return false;
+}
+
 Status UcxChannel::post(std::span<const WorkRequest> batch) {
   if (std::max<uint64_t>(in_flight(), slots_used_) + batch.size() > kMaxInFlight)
     return Status::Full(fmt::format("{} in flight, batch of {} exceeds {}", in_flight(),
                                     batch.size(), kMaxInFlight));
+  if (batch.size() == 1) {  // the latency path: look the region up once
+    const RemoteRegion* r = nullptr;
+    REMORA_RETURN_IF_ERROR(check(batch[0], &r));
+    issue(batch[0], *r);
+    return Status::OK();
+  }
   // Check everything first so that a bad request posts nothing. Regions are
   // looked up again in issue(): cheaper than a scratch array for the batch.
   for (size_t i = 0; i < batch.size(); ++i) {
