@@ -27,15 +27,13 @@ Op parse_op(const std::string& s) {
 }
 
 // Posts one request and polls until its completion arrives.
-Status one_op(Channel& ch, WorkRequest wr) {
+Status one_op(Channel& ch, const WorkRequest& wr) {
   REMORA_RETURN_IF_ERROR(ch.post({&wr, 1}));
   uint64_t t0 = 0;  // read the clock only once the op is slow: it costs as much as a shm op
-  Completion comp[4];
+  Completion c;
   for (uint32_t turn = 1;; ++turn) {
-    const size_t n = ch.poll(comp);
-    for (size_t i = 0; i < n; ++i) {
-      if (comp[i].wr_id != wr.wr_id) continue;  // not ours: nothing else runs here
-      if (comp[i].code != Code::kOk) return Status(comp[i].code, "completion with error");
+    if (ch.poll({&c, 1}) == 1 && c.wr_id == wr.wr_id) {  // anything else: not ours, nothing else runs here
+      if (c.code != Code::kOk) return Status(c.code, "completion with error");
       return Status::OK();
     }
     if ((turn & 1023) != 0) continue;

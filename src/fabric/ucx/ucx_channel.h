@@ -70,7 +70,9 @@ class UcxChannel final : public Channel {
   Status init();
 
   // Data path helpers.
-  Status check(const WorkRequest& wr, const RemoteRegion** region) const;
+  // The target region if `wr` is valid, else nullptr; explain() then says why.
+  const RemoteRegion* valid(const WorkRequest& wr) const;
+  [[gnu::cold]] Status explain(const WorkRequest& wr) const;
   bool local_registered(const void* p, uint32_t len) const;
   void issue(const WorkRequest& wr, const RemoteRegion& region);
   void push_completion(uint64_t wr_id, Code code, NodeId peer);
@@ -94,9 +96,9 @@ class UcxChannel final : public Channel {
   uint64_t posted_ = 0, polled_ = 0;
   uint64_t seen_gone_gen_ = 0;
   uint32_t poll_count_ = 0;
-  size_t served_ = 0;
+  size_t served_ = 0;  // ucp_worker_progress events since take_served()
   // The local region the last request's buffer was in (regions never move).
-  mutable const LocalRegion* last_local_ = nullptr;  // ucp_worker_progress events since take_served()
+  mutable const LocalRegion* last_local_ = nullptr;
 };
 
 }  // namespace remora

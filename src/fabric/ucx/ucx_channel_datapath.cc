@@ -5,18 +5,42 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "fabric/ucx/ucx_channel.h"
 
 namespace remora {
 
-Status UcxChannel::check(const WorkRequest& wr, const RemoteRegion** region) const {
+namespace {
+
+bool is_atomic(Op op) { return op == Op::kCas || op == Op::kFaa; }
+
+}  // namespace
+
+// The hot check: no Status, no formatting. Every condition here has a
+// message in explain().
+const UcxChannel::RemoteRegion* UcxChannel::valid(const WorkRequest& wr) const {
+  if (wr.peer >= peers_.size()) return nullptr;
+  const PeerConn& pc = peers_[wr.peer];
+  if (!pc.ep || pc.closed || !pc.info->alive.load(std::memory_order_acquire)) return nullptr;
+  const uint32_t idx = wr.remote.region() & 0xffff;
+  if (idx >= pc.regions.size()) return nullptr;
+  const RemoteRegion& r = pc.regions[idx];
+  if (!r.rkey || r.id != wr.remote.region() || wr.length == 0) return nullptr;
+  if (uint64_t{wr.remote.offset()} + wr.length > r.size) return nullptr;
+  if (is_atomic(wr.op) && (wr.length != 8 || ((wr.remote.offset() | reinterpret_cast<uintptr_t>(wr.local)) & 7) != 0))
+    return nullptr;
+  if (!local_registered(wr.local, wr.length)) return nullptr;
+  return &r;
+}
+
+Status UcxChannel::explain(const WorkRequest& wr) const {
   if (wr.peer >= peers_.size() || !peers_[wr.peer].ep)
     return Status::NotFound(fmt::format("node {} is not connected", wr.peer));
   const PeerConn& pc = peers_[wr.peer];
   if (pc.closed || !pc.info->alive.load(std::memory_order_acquire))
     return Status::PeerGone(fmt::format("node {} is gone", wr.peer));
-  uint32_t idx = wr.remote.region() & 0xffff;
+  const uint32_t idx = wr.remote.region() & 0xffff;
   if (idx >= pc.regions.size() || !pc.regions[idx].rkey || pc.regions[idx].id != wr.remote.region())
     return Status::NotFound(fmt::format("node {} has no region {}", wr.peer, wr.remote.region()));
   const RemoteRegion& r = pc.regions[idx];
@@ -25,17 +49,14 @@ Status UcxChannel::check(const WorkRequest& wr, const RemoteRegion** region) con
     return Status::OutOfRange(fmt::format("{} of {} bytes at {} on node {}: region size {}",
                                           op_name(wr.op), wr.length, wr.remote.to_string(),
                                           wr.peer, r.size));
-  if (wr.op == Op::kCas || wr.op == Op::kFaa) {
-    if (wr.length != 8 || wr.remote.offset() % 8 != 0 ||
-        reinterpret_cast<uintptr_t>(wr.local) % 8 != 0)
-      return Status::InvalidArgument(
-          fmt::format("{} at {}: needs 8 bytes, 8-byte aligned", op_name(wr.op), wr.remote.to_string()));
-  }
+  if (is_atomic(wr.op) && (wr.length != 8 || wr.remote.offset() % 8 != 0 ||
+                           reinterpret_cast<uintptr_t>(wr.local) % 8 != 0))
+    return Status::InvalidArgument(
+        fmt::format("{} at {}: needs 8 bytes, 8-byte aligned", op_name(wr.op), wr.remote.to_string()));
   if (!local_registered(wr.local, wr.length))
     return Status::OutOfRange(fmt::format("{}: local buffer {} (+{}) is not in a registered region",
                                           op_name(wr.op), wr.local, wr.length));
-  *region = &r;
-  return Status::OK();
+  return Status::Internal("request refused by valid() but explain() finds nothing wrong");
 }
 
 bool UcxChannel::local_registered(const void* p, uint32_t len) const {
@@ -50,31 +71,27 @@ bool UcxChannel::local_registered(const void* p, uint32_t len) const {
 }
 
 Status UcxChannel::post(std::span<const WorkRequest> batch) {
-  if (std::max<uint64_t>(in_flight(), slots_used_) + batch.size() > kMaxInFlight)
+  if (slots_used_ + (cq_tail_ - cq_head_) + batch.size() > kMaxInFlight) [[unlikely]]
     return Status::Full(fmt::format("{} in flight, batch of {} exceeds {}", in_flight(),
                                     batch.size(), kMaxInFlight));
   if (batch.size() == 1) {  // the latency path: look the region up once
-    const RemoteRegion* r = nullptr;
-    REMORA_RETURN_IF_ERROR(check(batch[0], &r));
+    const RemoteRegion* r = valid(batch[0]);
+    if (!r) [[unlikely]]
+      return explain(batch[0]);
     issue(batch[0], *r);
     return Status::OK();
   }
-  // Check everything first so that a bad request posts nothing. Regions are
-  // looked up again in issue(): cheaper than a scratch array for the batch.
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const RemoteRegion* r = nullptr;
-    Status st = check(batch[i], &r);
-    if (!st.ok()) return st.with_context(fmt::format("request {} of batch", i));
-  }
-  for (const WorkRequest& wr : batch) {
-    const PeerConn& pc = peers_[wr.peer];
-    issue(wr, pc.regions[wr.remote.region() & 0xffff]);
-  }
+  // Check everything first so that a bad request posts nothing.
+  for (size_t i = 0; i < batch.size(); ++i)
+    if (!valid(batch[i])) return explain(batch[i]).with_context(fmt::format("request {} of batch", i));
+  for (const WorkRequest& wr : batch) issue(wr, *valid(wr));
   return Status::OK();
 }
 
 void UcxChannel::issue(const WorkRequest& wr, const RemoteRegion& region) {
-  const uint32_t si = alloc_slot();
+  // The slot is taken only if UCX keeps the request: shared memory usually
+  // completes it inside the call. post() checked that a free slot exists.
+  const uint32_t si = free_head_;
   Slot& s = slots_[si];
   s.wr_id = wr.wr_id;
   s.peer = wr.peer;
@@ -103,10 +120,12 @@ void UcxChannel::issue(const WorkRequest& wr, const RemoteRegion& region) {
     }
   }
   ++posted_;
-  if (!UCS_PTR_IS_PTR(r)) {
-    push_completion(wr.wr_id, ucx_code(UCS_PTR_STATUS(r)), wr.peer);
-    free_slot(si);
+  if (UCS_PTR_IS_PTR(r)) {
+    alloc_slot();  // == si: UCX holds the request until on_send_done()
+    return;
   }
+  const ucs_status_t st = UCS_PTR_STATUS(r);
+  push_completion(wr.wr_id, st == UCS_OK ? Code::kOk : ucx_code(st), wr.peer);
 }
 
 void UcxChannel::on_send_done(void* request, ucs_status_t status, void* user_data) {
