@@ -27,7 +27,8 @@ ChildBody ring_flood_body(uint64_t records, std::chrono::milliseconds receiver_n
 // create + start only. JSON: {"start_ms"}; status: what start() returned.
 ChildBody start_only_body();
 
-// Start, barrier, note("ready"), then wait (polling) until `victim` is seen
+// Start, warm up (every engine reads from every peer, between barriers, so
+// UCX finished wiring up), note("ready"), then wait (polling) until `victim` is seen
 // gone, note("gone:<victim>"), and check that a read from it and a barrier
 // both fail fast with kPeerGone. JSON: {"detect_ms", "read_code",
 // "read_ms", "barrier_code", "barrier_ms"}. The victim itself waits until
@@ -35,7 +36,9 @@ ChildBody start_only_body();
 ChildBody watch_peer_body(NodeId victim, std::chrono::milliseconds max_wait);
 
 // The "serve" workload, stopped by SIGTERM; a watcher thread notes
-// "gone:<victim>" once the fabric reports `victim` gone. Notes "started".
-ChildBody serve_body(NodeId victim);
+// "gone:<victim>" once the fabric reports `victim` gone. Notes "started"
+// after start() (and the warm-up if `warm`). Without the warm-up a peer
+// killed right after "started" may die in the middle of UCX's wireup.
+ChildBody serve_body(NodeId victim, bool warm);
 
 }  // namespace remora::testing

@@ -45,6 +45,17 @@ std::string watch_json(const WatchResult& r) {
       json_string(code_name(r.barrier.code())), r.barrier_ms);
 }
 
+// Every engine reads from every peer between barriers, so UCX has wired up
+// every endpoint before the test kills anyone (see serve_body()).
+Status warm_up(Node& n) {
+  return n.run([&](Engine& e) {
+    REMORA_RETURN_IF_ERROR(n.barrier(e, 20s));
+    for (NodeId p : n.peers())
+      REMORA_RETURN_IF_ERROR(e.read(p, Node::data_addr(p, 0, 0), e.scratch().data() + 64, 8));
+    return n.barrier(e, 20s);
+  });
+}
+
 std::atomic<bool> g_stop{false};
 extern "C" void on_sigterm(int) { g_stop.store(true); }
 
@@ -65,8 +76,8 @@ ChildBody watch_peer_body(NodeId victim, std::chrono::milliseconds max_wait) {
     auto node = start_node(cfg, id);
     if (!node.ok()) return ChildReport::from(node.status());
     Node& n = **node;
-    Status st = n.run([&](Engine& e) { return n.barrier(e, 20s); });
-    if (!st.ok()) return ChildReport::from(st.with_context("first barrier"));
+    Status st = warm_up(n);
+    if (!st.ok()) return ChildReport::from(st.with_context("warm-up"));
     ctx.note("ready");
     if (id == victim) {  // wait to be killed
       st = n.run([&](Engine& e) { return e.run_until([] { return false; }, max_wait); });
@@ -83,7 +94,7 @@ ChildBody watch_peer_body(NodeId victim, std::chrono::milliseconds max_wait) {
   };
 }
 
-ChildBody serve_body(NodeId victim) {
+ChildBody serve_body(NodeId victim, bool warm) {
   return [=](const Config& cfg, NodeId id, ChildContext& ctx) {
     struct sigaction sa {};
     sa.sa_handler = on_sigterm;
@@ -91,6 +102,8 @@ ChildBody serve_body(NodeId victim) {
     auto node = start_node(cfg, id);
     if (!node.ok()) return ChildReport::from(node.status());
     Node& n = **node;
+    if (Status st = warm ? warm_up(n) : Status::OK(); !st.ok())
+      return ChildReport::from(st.with_context("warm-up"));
     ctx.note("started");
     std::atomic<bool> done{false};
     std::thread watcher([&] {

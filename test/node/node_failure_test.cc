@@ -43,6 +43,8 @@ class NodeFailureTest : public ::testing::TestWithParam<Transport> {
     }
   }
 
+  void serve_through_a_kill(bool warm);
+
   ProcessCluster pc_;
 };
 
@@ -100,6 +102,7 @@ TEST_P(NodeFailureTest, SigkilledPeerIsSeenGoneAndOpsFailFast) {
     ASSERT_TRUE(out.status().ok()) << out.describe();
     EXPECT_FALSE(out.killed) << "node " << id << " hung after the failure";
     const auto j = report_json(out);
+    EXPECT_NE(out.log.find("node 2 is gone"), std::string::npos) << out.describe();
     EXPECT_EQ(j["read_code"], "PeerGone") << out.describe();
     EXPECT_LT(j["read_ms"].get<int64_t>(), 1000);
     EXPECT_EQ(j["barrier_code"], "PeerGone") << out.describe();
@@ -108,10 +111,12 @@ TEST_P(NodeFailureTest, SigkilledPeerIsSeenGoneAndOpsFailFast) {
   EXPECT_TRUE(pc_.outcome(2).killed);
 }
 
-TEST_P(NodeFailureTest, ServeSurvivesSigkilledPeerAndStopsOnSigterm) {
+// Three nodes serve; node 2 is SIGKILLed; 0 and 1 see it gone, keep serving
+// and stop cleanly on SIGTERM.
+void NodeFailureTest::serve_through_a_kill(bool warm) {
   auto cfg = make_config(spec(3));
   ASSERT_OK(cfg);
-  for (NodeId id = 0; id < 3; ++id) pc_.launch(*cfg, id, serve_body(2));
+  for (NodeId id = 0; id < 3; ++id) pc_.launch(*cfg, id, serve_body(2, warm));
   for (NodeId id = 0; id < 3; ++id) ASSERT_TRUE(pc_.wait_note(id, "started", 15s)) << pc_.summary();
   const auto killed_at = std::chrono::steady_clock::now();
   pc_.kill(2, SIGKILL);
@@ -127,6 +132,19 @@ TEST_P(NodeFailureTest, ServeSurvivesSigkilledPeerAndStopsOnSigterm) {
     EXPECT_EQ(j["workload"], "serve");
     EXPECT_EQ(j["ok"], true);
   }
+}
+
+TEST_P(NodeFailureTest, ServeSurvivesSigkilledPeerAndStopsOnSigterm) {
+  serve_through_a_kill(/*warm=*/true);
+}
+
+// KNOWN BUG (UCX 1.13.1, tcp): a peer killed while UCX is still wiring up
+// its endpoints makes the survivors abort inside ucp_worker_progress or
+// ucp_worker_destroy (assertions in ucp_request_send_state_ff,
+// uct_tcp_ep, or a crash in ucp_ep_do_uct_ep_am_keepalive) in 1 run in 5
+// to 20 here. Run with --gtest_also_run_disabled_tests --gtest_repeat=30.
+TEST_P(NodeFailureTest, DISABLED_PeerKilledDuringWireupDoesNotCrashSurvivors) {
+  serve_through_a_kill(/*warm=*/false);
 }
 
 INSTANTIATE_TEST_SUITE_P(Ucx, NodeFailureTest, ::testing::ValuesIn(kTransports), transport_name);

@@ -128,6 +128,7 @@ class ProcessCluster {
   void pump(std::chrono::steady_clock::time_point until);
   void read_from(Child& c);
   void reap(Child& c, bool block);
+  void settle(Child& c);
   std::vector<int> open_fds() const;
 
   std::map<NodeId, std::unique_ptr<Child>> children_;

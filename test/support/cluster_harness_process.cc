@@ -25,13 +25,14 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 constexpr auto kPumpSlice = std::chrono::milliseconds(20);
+constexpr auto kSettle = std::chrono::seconds(2);
 // Frames on the child->parent pipe: kind byte, u32 length, bytes.
 void write_frame(int fd, char kind, std::string_view data) {
   std::string buf(5 + data.size(), '\0');
   const auto n = static_cast<uint32_t>(data.size());
   buf[0] = kind;
   std::memcpy(&buf[1], &n, 4);
-  std::memcpy(&buf[5], data.data(), data.size());
+  if (!data.empty()) std::memcpy(&buf[5], data.data(), data.size());  // data() may be null
   for (size_t done = 0; done < buf.size();) {
     ssize_t w = ::write(fd, buf.data() + done, buf.size() - done);
     if (w < 0 && errno == EINTR) continue;
@@ -202,10 +203,22 @@ bool ProcessCluster::wait_note(NodeId id, std::string_view text,
   Child& c = *children_.at(id);
   const auto deadline = SteadyClock::now() + timeout;
   while (!c.out.has_note(text)) {
-    if (c.fd < 0 || SteadyClock::now() >= deadline) return false;
+    if (c.fd < 0) {
+      settle(c);
+      return false;
+    }
+    if (SteadyClock::now() >= deadline) return false;
     pump(deadline);
   }
   return true;
+}
+
+// A child whose pipe closed is exiting (or crashing): wait a moment for it
+// so that its outcome says how it ended and carries its log.
+void ProcessCluster::settle(Child& c) {
+  const auto until = SteadyClock::now() + kSettle;
+  for (reap(c, false); !c.out.exited && SteadyClock::now() < until; reap(c, false))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
 void ProcessCluster::kill(NodeId id, int sig) {
