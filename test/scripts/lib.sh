@@ -50,3 +50,17 @@ expect_output() {
   fi
   t_log "ok: $2"
 }
+
+# json_check DESCRIPTION [ARGS...] <<'PY' ... PY
+# Runs the Python program given on stdin with ARGS as sys.argv[1:] and $T_OUT
+# (the last expect_rc's output) as its stdin; an exception fails the script.
+json_check() {
+  local what="$1" prog
+  shift
+  prog="$(cat)"
+  T_CHECKS=$((T_CHECKS + 1))
+  if ! python3 -c "$prog" "$@" <<<"$T_OUT"; then
+    printf '%s\n' "$T_OUT" | tail -n 30
+    fail "$what"
+  fi
+}

@@ -51,14 +51,31 @@ setup_net() {
   for ns in "$NS_A" "$NS_B"; do
     ip -n "$ns" link set lo up || return 1
   done
-  ip -n "$NS_A" link set "$VETH_A" up && ip -n "$NS_B" link set "$VETH_B" up
+  ip -n "$NS_A" link set "$VETH_A" up && ip -n "$NS_B" link set "$VETH_B" up || return 1
+  # UCX lists only interfaces that are already running when a node starts: a
+  # veth end just set up can lack its carrier for a moment, and a node would
+  # then advertise nothing but `lo`.
+  wait_running "$NS_A" "$VETH_A" && wait_running "$NS_B" "$VETH_B"
+}
+
+# wait_running NS DEV: up to 5 s for DEV to report LOWER_UP (carrier).
+wait_running() {
+  local i
+  for ((i = 0; i < 50; i++)); do
+    ip -n "$1" link show dev "$2" 2>/dev/null | grep -q 'LOWER_UP' && return 0
+    sleep 0.1
+  done
+  t_log "$2 in $1 has no carrier after 5 s"
+  return 1
 }
 
 write_config() {
   cat >"$WORK/netns.toml" <<CONF
 # Written by test/scripts/netns_test.sh: one node per network namespace.
-cluster_id = "netns"
+[cluster]
+id = "netns"
 transport = "ucx"
+connect_timeout_ms = 20000
 
 [ucx]
 tls = "tcp"
@@ -79,7 +96,7 @@ CONF
 start_node() {
   ip netns exec "$1" env UCX_TLS=tcp UCX_WARN_UNUSED_ENV_VARS=n \
     timeout -k 5 "${REMORA_NETNS_TIMEOUT:-120}" \
-    "$REMORA_BIN" node --config "$WORK/netns.toml" --id "$2" --workload check --json \
+    "$REMORA_BIN" node --config "$WORK/netns.toml" --id "$2" --workload check \
     </dev/null >"$WORK/node-$2.log" 2>&1 &
   PIDS+=($!)
 }
@@ -95,7 +112,9 @@ for id in 0 1; do
   rc=0
   wait "${PIDS[$id]}" || rc=$?
   T_CHECKS=$((T_CHECKS + 1))
-  if [[ $rc -ne 0 ]] || ! grep -q '"ok":true' "$WORK/node-$id.log"; then
+  # The result line must say ok, over tcp (not shared memory), with its peer.
+  if [[ $rc -ne 0 ]] || ! grep '^{' "$WORK/node-$id.log" | grep '"ok":true' |
+      grep '"transport":"ucx(tls=tcp)"' | grep -q '"peers":1,'; then
     [[ $rc -eq 124 ]] && t_log "node $id timed out"
     t_log "node $id failed (exit $rc); its output:"
     tail -n 60 "$WORK/node-$id.log"
