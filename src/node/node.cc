@@ -79,8 +79,24 @@ Status Node::start() {
     if (!rpc.ok()) return rpc.status();
     REMORA_RETURN_IF_ERROR(e->attach_messaging(std::move(*m), std::move(*rpc)));
   }
+  REMORA_RETURN_IF_ERROR(wire_up());
   spdlog::debug("node {}: connected to {} peers over {}", self_, cfg_.nodes.size() - 1, fabric_->name());
   return Status::OK();
+}
+
+// One READ from every engine to every peer, then a cluster barrier: when
+// start() returns, no endpoint is still being wired up. Transports connect
+// lazily (UCX over tcp on the first operation), and UCX 1.13 can abort when
+// a peer dies in the middle of that; it also keeps the first operation of a
+// workload from paying for the connection.
+Status Node::wire_up() {
+  const auto timeout = std::chrono::milliseconds(cfg_.connect_timeout_ms);
+  return run([&](Engine& e) -> Status {
+    for (NodeId p : peers())
+      REMORA_RETURN_IF_ERROR(e.read(p, GAddr(system_region_id(p), 0), e.scratch().data(), 8)
+                                 .with_context(fmt::format("wiring up node {}", p)));
+    return barrier(e, timeout).with_context("start barrier");
+  });
 }
 
 Status Node::run(const std::function<Status(Engine&)>& fn) {

@@ -62,6 +62,7 @@ class Node {
  private:
   Node(const Config& cfg, NodeId self);
   Status init();
+  Status wire_up();
 
   Config cfg_;
   NodeId self_;
