@@ -2,10 +2,13 @@
 # Configures (or reconfigures) and builds one Meson build directory.
 #
 # Usage: ci/build.sh [BUILD_DIR] [extra meson args...]
-#   BUILD_DIR defaults to "build" (relative to the repo root).
+#   BUILD_DIR defaults to "build" (relative to the repo root). An existing
+#   tree is reconfigured with the given args (other options stay as they are).
 # Env:
-#   CI=true             adds -Dwerror=true (warnings are errors in CI)
+#   CI=true             -Dwerror=true (warnings are errors); otherwise
+#                       -Dwerror=false, so a tree never keeps a stale setting
 #   REMORA_JOBS=N       ninja parallelism (default: number of cores)
+#   REMORA_TARGETS="t…" build only these ninja targets (default: everything)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,7 +17,10 @@ shift || true
 extra=("$@")
 if [[ "${CI:-}" == true ]]; then
   extra+=(-Dwerror=true)
+else
+  extra+=(-Dwerror=false)
 fi
+read -r -a targets <<<"${REMORA_TARGETS:-}"
 jobs="${REMORA_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
 log() { printf '[build %s] %s\n' "$dir" "$*"; }
@@ -34,6 +40,6 @@ setup() {
 
 start=$SECONDS
 setup
-log "ninja -j$jobs"
-ninja -C "$dir" -j "$jobs"
+log "ninja -j$jobs ${targets[*]:-}"
+ninja -C "$dir" -j "$jobs" "${targets[@]}"
 log "ok in $((SECONDS - start)) s"

@@ -32,6 +32,7 @@ expect_rc() {
   local rc=0
   T_OUT="$("$@" </dev/null 2>&1)" || rc=$?
   T_CHECKS=$((T_CHECKS + 1))
+  no_sanitizer_report "$what"
   if [[ "$want" == nonzero ]]; then
     [[ $rc -ne 0 ]] || { printf '%s\n' "$T_OUT"; fail "$what: expected failure, got exit 0"; }
   elif [[ $rc -ne $want ]]; then
@@ -62,5 +63,15 @@ json_check() {
   if ! python3 -c "$prog" "$@" <<<"$T_OUT"; then
     printf '%s\n' "$T_OUT" | tail -n 30
     fail "$what"
+  fi
+}
+
+# Fails if $T_OUT holds an ASan/UBSan/LSan report: under build-asan/ a
+# command that is expected to fail must still fail cleanly.
+no_sanitizer_report() {
+  if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error: |SUMMARY: UndefinedBehaviorSanitizer' \
+      <<<"$T_OUT"; then
+    printf '%s\n' "$T_OUT" | grep -E -A 30 'Sanitizer|runtime error' | head -n 60
+    fail "$1: sanitizer report"
   fi
 }
