@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -31,6 +32,12 @@ Status Engine::attach_messaging(std::unique_ptr<Messenger> m, std::unique_ptr<Rp
   return Status::OK();
 }
 
+Status Engine::set_completion_sink(CompletionSink* sink) {
+  if (sink && sink_ && sink != sink_) return Status::Unavailable("engine already has a completion sink");
+  sink_ = sink;
+  return Status::OK();
+}
+
 void Engine::route(const Completion& c) {
   if (Messenger::owns(c.wr_id)) {
     if (messenger_) messenger_->on_completion(c);
@@ -45,7 +52,12 @@ void Engine::route(const Completion& c) {
 size_t Engine::poll_once() {
   Completion cs[kPollBatch];
   size_t n = channel_->poll(cs);
-  for (size_t i = 0; i < n; ++i) route(cs[i]);
+  size_t runtime = 0;  // kRuntime completions, compacted to the front
+  for (size_t i = 0; i < n; ++i) {
+    if (wr_owner(cs[i].wr_id) == WrOwner::kRuntime) cs[runtime++] = cs[i];
+    else route(cs[i]);
+  }
+  if (runtime && sink_) sink_->on_completions({cs, runtime});
   size_t work = n + channel_->take_served();
   if (rpc_) {
     auto r = rpc_->poll();
@@ -56,19 +68,19 @@ size_t Engine::poll_once() {
   return work;
 }
 
-void Engine::idle() {
+void Engine::idle(std::chrono::nanoseconds max_sleep) {
   ++idle_rounds_;
   if (idle_rounds_ < kSpinRounds) return;
-  if (idle_rounds_ < kYieldRounds) {
+  if (idle_rounds_ < kYieldRounds || max_sleep.count() <= 0) {
     sched_yield();
     return;
   }
+  const timespec ts{0, std::min<long>(max_sleep.count(), kSleepMs * 1000000L)};
   const int fd = channel_->event_fd();
   if (fd >= 0 && channel_->arm()) {
     pollfd p{fd, POLLIN, 0};
-    (void)::poll(&p, 1, kSleepMs);
+    (void)::ppoll(&p, 1, &ts, nullptr);
   } else if (fd < 0) {
-    timespec ts{0, kSleepMs * 1000000L};
     nanosleep(&ts, nullptr);
   }
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <exception>
 #include <thread>
 
 #include "node/bootstrap.h"
@@ -109,6 +110,19 @@ Status Node::run(const std::function<Status(Engine&)>& fn) {
   for (size_t t = 0; t < results.size(); ++t)
     if (!results[t].ok()) return results[t].with_context(fmt::format("node {} engine {}", self_, t));
   return Status::OK();
+}
+
+Status Node::run_workers(const std::function<void(Worker&)>& fn, const WorkerOptions& options) {
+  return run([&](Engine& e) -> Status {
+    auto w = Worker::create(e, options);
+    if (!w.ok()) return w.status();
+    try {
+      fn(**w);
+    } catch (const std::exception& ex) {
+      return Status::Internal(fmt::format("run_workers: fn threw: {}", ex.what()));
+    }
+    return (*w)->run();
+  });
 }
 
 Status Node::barrier(Engine& e, std::chrono::milliseconds timeout) {

@@ -13,6 +13,7 @@ enum class WrOwner : uint8_t {
   kUser = 0,       // application / transaction layer
   kMessenger = 1,  // rings (Messenger::on_completion)
   kRpc = 2,        // RPC and other internal users
+  kRuntime = 3,    // coroutine runtime (runtime/worker.h), routed by Engine
 };
 
 constexpr int kWrTagShift = 56;

@@ -21,6 +21,17 @@
 
 namespace remora {
 
+// Receives the completions whose wr_id carries WrOwner::kRuntime: the
+// coroutine runtime (runtime/worker.h) registers itself while it drives an
+// engine. Called from poll_once(), once per polled batch.
+class CompletionSink {
+ public:
+  virtual void on_completions(std::span<const Completion> batch) = 0;
+
+ protected:
+  ~CompletionSink() = default;
+};
+
 class Engine {
  public:
   Engine(uint32_t index, NodeId self, std::unique_ptr<Channel> channel, LocalRegion* scratch);
@@ -40,8 +51,16 @@ class Engine {
   // One turn of the loop; returns how much work it found (0 = idle).
   size_t poll_once();
   // Back-off for an idle loop: spin, then yield, then sleep on the channel's
-  // event fd for at most 1 ms (one-sided ring writes raise no event).
-  void idle();
+  // event fd for at most min(max_sleep, 1 ms) (one-sided ring writes raise
+  // no event); max_sleep <= 0 yields instead of sleeping.
+  void idle(std::chrono::nanoseconds max_sleep = std::chrono::milliseconds(1));
+  // Work found outside poll_once() (e.g. coroutines resumed): restarts the
+  // back-off from its spin phase.
+  void mark_busy() { idle_rounds_ = 0; }
+
+  // Routes kRuntime completions to `sink` (nullptr: drop them). kUnavailable
+  // if another sink is registered.
+  Status set_completion_sink(CompletionSink* sink);
   // Polls until pred() is true or the timeout passes (kTimeout).
   template <typename Pred>
   Status run_until(Pred pred, std::chrono::nanoseconds timeout);
@@ -70,6 +89,7 @@ class Engine {
   LocalRegion* scratch_;
   std::unique_ptr<Messenger> messenger_;
   std::unique_ptr<RpcEndpoint> rpc_;
+  CompletionSink* sink_ = nullptr;
   uint64_t next_wr_ = 1;
   uint64_t user_pending_ = 0;
   Status user_error_;

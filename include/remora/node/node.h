@@ -3,6 +3,7 @@
 //   auto node = Node::create(config, id);   // fabric, regions, channels
 //   node->start();                          // bootstrap: connect every peer
 //   node->run([](Engine& e) { ... });       // one thread per engine
+//   node->run_workers([](Worker& w) { w.spawn(...); });  // coroutines
 //   node->leave();                          // tell peers we go on purpose
 //
 // Region ids of node n: system region (rings) = region_id(n, 0), data
@@ -18,6 +19,7 @@
 #include "remora/cluster/config.h"
 #include "remora/fabric/fabric.h"
 #include "remora/node/engine.h"
+#include "remora/runtime/worker.h"
 
 namespace remora {
 
@@ -37,6 +39,12 @@ class Node {
 
   // Runs fn on every engine, each on its own thread; returns the first error.
   Status run(const std::function<Status(Engine&)>& fn);
+
+  // Like run(): on every engine thread, creates a Worker (runtime/worker.h)
+  // with `options`, calls fn(worker) to spawn coroutines, then drives that
+  // worker until all its coroutines ended. Returns the first error (a
+  // coroutine's, a bad option, or an exception thrown by fn).
+  Status run_workers(const std::function<void(Worker&)>& fn, const WorkerOptions& options = {});
 
   // Cluster-wide barrier, called by every engine thread of every node. The
   // engines keep polling while they wait (tcp peers need our progress).
