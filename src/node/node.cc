@@ -113,15 +113,26 @@ Status Node::run(const std::function<Status(Engine&)>& fn) {
 }
 
 Status Node::run_workers(const std::function<void(Worker&)>& fn, const WorkerOptions& options) {
+  std::atomic<uint32_t> finished{0};
   return run([&](Engine& e) -> Status {
     auto w = Worker::create(e, options);
     if (!w.ok()) return w.status();
+    Status st;
     try {
       fn(**w);
+      st = (*w)->run();
     } catch (const std::exception& ex) {
-      return Status::Internal(fmt::format("run_workers: fn threw: {}", ex.what()));
+      st = Status::Internal(fmt::format("run_workers: fn threw: {}", ex.what()));
     }
-    return (*w)->run();
+    // A thread whose coroutines ended keeps serving its rings, RPCs and
+    // (over tcp) emulated one-sided ops until every thread here is done:
+    // peers' coroutines may still wait on it.
+    finished.fetch_add(1, std::memory_order_acq_rel);
+    while (finished.load(std::memory_order_acquire) < engines_.size()) {
+      if ((*w)->poll_once() > 0) e.mark_busy();
+      else e.idle();
+    }
+    return st;
   });
 }
 

@@ -42,8 +42,12 @@ class Node {
 
   // Like run(): on every engine thread, creates a Worker (runtime/worker.h)
   // with `options`, calls fn(worker) to spawn coroutines, then drives that
-  // worker until all its coroutines ended. Returns the first error (a
-  // coroutine's, a bad option, or an exception thrown by fn).
+  // worker until all its coroutines ended; a thread that is done keeps
+  // polling its engine (serving peers) until every thread is. Returns the
+  // first error (a coroutine's, a bad option, or an exception thrown by fn).
+  // Once it returns, nothing polls the engines: peers that may still need
+  // this node (RPCs, emulated one-sided ops over tcp) need it to go on
+  // polling, e.g. in barrier().
   Status run_workers(const std::function<void(Worker&)>& fn, const WorkerOptions& options = {});
 
   // Cluster-wide barrier, called by every engine thread of every node. The

@@ -35,11 +35,13 @@ const UcxChannel::RemoteRegion* UcxChannel::valid(const WorkRequest& wr) const {
 }
 
 Status UcxChannel::explain(const WorkRequest& wr) const {
+  // A gone peer's endpoint is closed (ep == nullptr): check that first.
+  if (wr.peer < peers_.size() && (peers_[wr.peer].closed || (peers_[wr.peer].info &&
+                                  !peers_[wr.peer].info->alive.load(std::memory_order_acquire))))
+    return Status::PeerGone(fmt::format("node {} is gone", wr.peer));
   if (wr.peer >= peers_.size() || !peers_[wr.peer].ep)
     return Status::NotFound(fmt::format("node {} is not connected", wr.peer));
   const PeerConn& pc = peers_[wr.peer];
-  if (pc.closed || !pc.info->alive.load(std::memory_order_acquire))
-    return Status::PeerGone(fmt::format("node {} is gone", wr.peer));
   const uint32_t idx = wr.remote.region() & 0xffff;
   if (idx >= pc.regions.size() || !pc.regions[idx].rkey || pc.regions[idx].id != wr.remote.region())
     return Status::NotFound(fmt::format("node {} has no region {}", wr.peer, wr.remote.region()));

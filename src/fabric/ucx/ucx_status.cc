@@ -12,8 +12,8 @@ Code ucx_code(ucs_status_t s) {
     case UCS_ERR_INVALID_PARAM:
     case UCS_ERR_INVALID_ADDR: return Code::kInvalidArgument;
     case UCS_ERR_OUT_OF_RANGE: return Code::kOutOfRange;
-    case UCS_ERR_TIMED_OUT:
-    case UCS_ERR_ENDPOINT_TIMEOUT: return Code::kTimeout;
+    case UCS_ERR_TIMED_OUT: return Code::kTimeout;
+    case UCS_ERR_ENDPOINT_TIMEOUT:  // the endpoint failed: UCX gave up on the peer
     case UCS_ERR_CANCELED:
     case UCS_ERR_UNREACHABLE:
     case UCS_ERR_CONNECTION_RESET:

@@ -1,0 +1,32 @@
+// Child bodies for the multi-process runtime suite (support/cluster_harness.h).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "support/cluster_harness.h"
+
+namespace remora::testing {
+
+inline constexpr uint16_t kEchoMethod = 21;
+
+// Every engine thread of every node runs `coroutines` coroutines through
+// Node::run_workers; each, `rounds` times: FAA on one word of the first
+// node, a patterned write of its own 256 B block on the next node (round
+// robin over all nodes, itself included) read back and compared, and an
+// echo RPC to that node checked byte for byte. Barriers before and after.
+// JSON: {"node", "faa_old":[...], "faa_final", "checked_bytes", "rpc_ok",
+// "peak_live":[per thread]}.
+ChildBody coroutine_traffic_body(uint32_t coroutines, uint32_t rounds);
+
+// Survivors (every node but `victim`) run `coroutines` coroutines per
+// thread: even ones make one echo call to the victim (timeout `call_timeout`),
+// odd ones read from it in a loop until an error; a helper thread notes
+// "waiting" once all of them are in flight. The victim notes "ready" after
+// the warm-up and then stops polling until it is killed. Survivor JSON:
+// {"ended":{"<code>":n,...}, "coroutines", "max_ms" (from "waiting" to the
+// last coroutine's end)}; status OK iff every coroutine ended with kPeerGone.
+ChildBody peer_gone_body(NodeId victim, uint32_t coroutines,
+                         std::chrono::milliseconds call_timeout);
+
+}  // namespace remora::testing

@@ -1,0 +1,90 @@
+// Coroutines on real multi-process clusters over UCX (shared memory and
+// tcp): exact atomics, byte-exact data and RPC from 64 coroutines per
+// thread; a peer killed while coroutines wait on it.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+#include "node/node_test_util.h"
+#include "runtime/runtime_bodies.h"
+#include "support/status_matchers.h"
+
+namespace remora::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kDeadline = 40s;  // hard cap on a whole cluster run
+
+class RuntimeClusterTest : public ::testing::TestWithParam<Transport> {
+ protected:
+  ClusterSpec spec(uint32_t nodes, uint32_t threads) const {
+    ClusterSpec s;
+    s.nodes = nodes;
+    s.threads = threads;
+    s.tls = GetParam().tls;
+    s.cluster_id = std::string("runtime-") + GetParam().name;
+    return s;
+  }
+  ProcessCluster pc_;
+};
+
+TEST_P(RuntimeClusterTest, SixtyFourCoroutinesPerThreadExactResults) {
+  constexpr uint32_t kNodes = 3, kThreads = 2, kCoroutines = 64, kRounds = 6;
+  auto cfg = make_config(spec(kNodes, kThreads));
+  ASSERT_OK(cfg);
+  for (const NodeConfig& n : cfg->nodes) pc_.launch(*cfg, n.id, coroutine_traffic_body(kCoroutines, kRounds));
+  pc_.wait_all(kDeadline);
+  const uint64_t per_node = uint64_t{kThreads} * kCoroutines * kRounds;
+  const uint64_t total = per_node * kNodes;
+  std::vector<uint64_t> olds;
+  for (NodeId id = 0; id < kNodes; ++id) {
+    ASSERT_TRUE(pc_.outcome(id).status().ok()) << pc_.summary();
+    auto j = report_json(pc_.outcome(id));
+    ASSERT_TRUE(j.is_object());
+    for (uint64_t v : j["faa_old"]) olds.push_back(v);
+    EXPECT_EQ(j["faa_final"], total) << "node " << id;
+    EXPECT_EQ(j["checked_bytes"], per_node * 256) << "node " << id;
+    EXPECT_EQ(j["rpc_ok"], per_node) << "node " << id;
+    for (uint32_t peak : j["peak_live"]) EXPECT_EQ(peak, kCoroutines) << "node " << id;
+  }
+  std::sort(olds.begin(), olds.end());
+  std::vector<uint64_t> want(total);
+  std::iota(want.begin(), want.end(), 0);
+  EXPECT_TRUE(olds == want) << "FAA old values are not 0.." << total - 1 << " each exactly once";
+}
+
+TEST_P(RuntimeClusterTest, PeerKilledWhileCoroutinesWaitGivesPeerGone) {
+  constexpr uint32_t kNodes = 3, kThreads = 2, kCoroutines = 8;
+  constexpr NodeId kVictim = 2;
+  constexpr auto kCallTimeout = 15s;
+  ClusterSpec s = spec(kNodes, kThreads);
+  s.peer_timeout_ms = 1000;
+  auto cfg = make_config(s);
+  ASSERT_OK(cfg);
+  for (const NodeConfig& n : cfg->nodes) pc_.launch(*cfg, n.id, peer_gone_body(kVictim, kCoroutines, kCallTimeout));
+  ASSERT_TRUE(pc_.wait_note(kVictim, "ready", 20s)) << pc_.summary();
+  ASSERT_TRUE(pc_.wait_note(0, "waiting", 10s)) << pc_.summary();
+  ASSERT_TRUE(pc_.wait_note(1, "waiting", 10s)) << pc_.summary();
+  std::this_thread::sleep_for(50ms);  // the last coroutines reach their wait
+  pc_.kill(kVictim, SIGKILL);
+  pc_.wait_all(kDeadline);
+  for (NodeId id : {NodeId{0}, NodeId{1}}) {
+    const ChildOutcome& out = pc_.outcome(id);
+    ASSERT_TRUE(out.status().ok()) << pc_.summary();
+    auto j = report_json(out);
+    ASSERT_TRUE(j.is_object());
+    EXPECT_EQ(j["ended"]["PeerGone"], kThreads * kCoroutines) << out.describe();
+    // Woken by the failure detector, long before the calls' own timeout.
+    EXPECT_LT(j["max_ms"].get<int64_t>(), 10000) << out.describe();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ucx, RuntimeClusterTest, ::testing::ValuesIn(kTransports), transport_name);
+
+}  // namespace
+}  // namespace remora::testing
