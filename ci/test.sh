@@ -43,19 +43,20 @@ build_tree() {
   return 1
 }
 
-# run_gtests DIR TIMEOUT_MULTIPLIER: all meson tests of DIR, counted per case.
+# run_gtests DIR TIMEOUT_MULTIPLIER: all meson tests of DIR (absolute),
+# counted per case.
 run_gtests() {
   local dir="$1" multiplier="$2" label
   label="$(basename "$dir")"
   local json_dir="$OUT/$label/gtest"
   rm -rf "$json_dir"; mkdir -p "$json_dir"
-  rm -f "$REPO/$dir/meson-logs/testlog.json"
+  rm -f "$dir/meson-logs/testlog.json"
   log "gtest suites of $dir"
-  GTEST_OUTPUT="json:$json_dir/" meson test -C "$REPO/$dir" --no-rebuild \
+  GTEST_OUTPUT="json:$json_dir/" meson test -C "$dir" --no-rebuild \
     --print-errorlogs --num-processes 1 --timeout-multiplier "$multiplier"
   local rc=$? counts
   counts="$(python3 "$REPO/ci/count_gtest.py" "$json_dir" \
-    "$REPO/$dir/meson-logs/testlog.json" "$label")" || counts="0 1 0"
+    "$dir/meson-logs/testlog.json" "$label")" || counts="0 1 0"
   echo "[$label] meson test exit $rc; cases passed/failed/skipped: $counts"
   add_counts "$counts"
   [[ "$counts" =~ ^[0-9]+\ 0\  ]] || FAILURES+=("gtest suites of $dir")
@@ -110,6 +111,8 @@ main() {
   OUT="${REMORA_TEST_OUT:-$(mktemp -d -t remora-test.XXXXXX)}"
   mkdir -p "$OUT"
   local normal="${REMORA_BUILD_DIR:-build}" asan="${REMORA_ASAN_DIR:-build-asan}"
+  [[ "$normal" == /* ]] || normal="$REPO/$normal"
+  [[ "$asan" == /* ]] || asan="$REPO/$asan"
 
   log "dependencies"
   if ! bash ci/install-deps.sh; then
