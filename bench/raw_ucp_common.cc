@@ -13,7 +13,8 @@
 namespace raw_ucp {
 
 Clock::time_point after_seconds(double s) {
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  return Clock::now() +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
 bool check(ucs_status_t s, const char* what) {

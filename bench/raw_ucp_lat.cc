@@ -16,13 +16,13 @@
 // not by itself prove the data reached remote memory (no flush per write).
 // CAS and FAA are 64-bit fetching atomics (reply buffer), so --size is
 // ignored for them and reported as 8.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <ucp/api/ucp.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -89,8 +89,7 @@ bool connect(Initiator& in, int fd, uint64_t local_len) {
   ep.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS;
   ep.address = reinterpret_cast<const ucp_address_t*>(addr.data());
   if (!check(ucp_ep_create(in.u.worker, &ep, &in.ep), "ucp_ep_create")) return false;
-  if (!check(ucp_ep_rkey_unpack(in.ep, rkey.data(), &in.rkey), "ucp_ep_rkey_unpack"))
-    return false;
+  if (!check(ucp_ep_rkey_unpack(in.ep, rkey.data(), &in.rkey), "ucp_ep_rkey_unpack")) return false;
   ucp_request_param_t p{};
   return check(wait_req(in, ucp_ep_flush_nbx(in.ep, &p)), "ucp_ep_flush_nbx (wire-up)");
 }
@@ -112,9 +111,9 @@ ucs_status_t one_op(Initiator& in, char op, uint64_t size, uint64_t seq) {
   p.op_attr_mask = UCP_OP_ATTR_FIELD_DATATYPE | UCP_OP_ATTR_FIELD_REPLY_BUFFER;
   p.datatype = ucp_dt_make_contig(8);
   p.reply_buffer = local;
-  ucs_status_t s = wait_req(in, ucp_atomic_op_nbx(in.ep, op == 'c' ? UCP_ATOMIC_OP_CSWAP
-                                                                    : UCP_ATOMIC_OP_ADD,
-                                                  &operand, 1, in.raddr, in.rkey, &p));
+  ucs_status_t s =
+      wait_req(in, ucp_atomic_op_nbx(in.ep, op == 'c' ? UCP_ATOMIC_OP_CSWAP : UCP_ATOMIC_OP_ADD,
+                                     &operand, 1, in.raddr, in.rkey, &p));
   if (s == UCS_OK && local[0] != seq) {
     fmt::print(stderr, "raw_ucp_lat: op {} fetched {}, expected {}\n", seq, local[0], seq);
     return UCS_ERR_IO_ERROR;
@@ -196,15 +195,17 @@ bool measure(Initiator& in, const Options& o, uint64_t size, Stats* out) {
 void report(const Options& o, uint64_t size, const Stats& st) {
   const char* env = std::getenv("UCX_TLS");
   const std::string tls = env && *env ? env : "default";
-  fmt::print("raw_ucp {} {} B tls={}: n={}{} p50 {:.3f} us  p99 {:.3f} us  p99.9 {:.3f} us"
-             "  mean {:.3f} us  {:.3f} Mops\n",
-             o.op, size, tls, st.n, st.truncated ? " (time limit)" : "", st.p50, st.p99,
-             st.p999, st.mean, st.mops);
+  fmt::print(
+      "raw_ucp {} {} B tls={}: n={}{} p50 {:.3f} us  p99 {:.3f} us  p99.9 {:.3f} us"
+      "  mean {:.3f} us  {:.3f} Mops\n",
+      o.op, size, tls, st.n, st.truncated ? " (time limit)" : "", st.p50, st.p99, st.p999, st.mean,
+      st.mops);
   if (o.json)
-    fmt::print("{{\"bench\":\"fabric\",\"impl\":\"raw_ucp\",\"transport\":\"ucx\",\"tls\":\"{}\","
-               "\"op\":\"{}\",\"size\":{},\"iters\":{},\"p50_us\":{:.4f},\"p99_us\":{:.4f},"
-               "\"p999_us\":{:.4f},\"mean_us\":{:.4f},\"mops\":{:.4f}}}\n",
-               tls, o.op, size, st.n, st.p50, st.p99, st.p999, st.mean, st.mops);
+    fmt::print(
+        "{{\"bench\":\"fabric\",\"impl\":\"raw_ucp\",\"transport\":\"ucx\",\"tls\":\"{}\","
+        "\"op\":\"{}\",\"size\":{},\"iters\":{},\"p50_us\":{:.4f},\"p99_us\":{:.4f},"
+        "\"p999_us\":{:.4f},\"mean_us\":{:.4f},\"mops\":{:.4f}}}\n",
+        tls, o.op, size, st.n, st.p50, st.p99, st.p999, st.mean, st.mops);
 }
 
 int run_initiator(int fd, pid_t child, const Options& o, uint64_t size) {
