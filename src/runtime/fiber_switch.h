@@ -18,6 +18,7 @@
 #endif
 
 #if defined(REMORA_ASAN_FIBERS)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -42,6 +43,17 @@ inline void finish_switch(void* fake, const void** from_bottom, size_t* from_siz
   __sanitizer_finish_switch_fiber(fake, from_bottom, from_size);
 #else
   (void)fake, (void)from_bottom, (void)from_size;
+#endif
+}
+
+// A pooled stack about to host a new coroutine: frames of its previous
+// coroutine that never returned (the fiber's entry frame, which jumps away)
+// left poisoned redzones behind.
+inline void unpoison_stack(void* bottom, size_t size) {
+#if defined(REMORA_ASAN_FIBERS)
+  __asan_unpoison_memory_region(bottom, size);
+#else
+  (void)bottom, (void)size;
 #endif
 }
 

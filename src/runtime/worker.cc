@@ -159,6 +159,7 @@ void Worker::start(Fn fn) {
   s->result = Status::OK();
   s->stack_size = stack->size;
   s->stack_bottom = static_cast<std::byte*>(stack->sp) - stack->size;
+  runtime_detail::unpoison_stack(const_cast<void*>(s->stack_bottom), s->stack_size);
   const uint32_t idx = s->ctx.id();
   s->fiber = ctx::fiber(std::allocator_arg, ctx::preallocated(stack->sp, stack->size, *stack),
                         runtime_detail::PooledStack{pool_.get()},
