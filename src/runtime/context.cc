@@ -64,6 +64,7 @@ Result<uint64_t> Context::faa(NodeId peer, GAddr remote, uint64_t add) {
 Status Context::call(NodeId to, uint16_t method, std::span<const std::byte> req,
                      std::chrono::nanoseconds timeout, std::vector<std::byte>* resp) {
   Worker& w = *worker_;
+  if (!w.engine_.has_messaging()) return Status::Unavailable("the engine has no RPC endpoint");
   Slot& s = slot();
   const uint32_t gen = w.begin_wait(s);
   // The RPC layer runs the callback exactly once; if the Worker is gone by

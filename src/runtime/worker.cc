@@ -248,11 +248,35 @@ size_t Worker::poll_once() {
   return work;
 }
 
+// Completions or RPC answers are on their way to some coroutine.
+bool Worker::expecting() const {
+  return engine_.channel().in_flight() > 0 ||
+         (engine_.has_messaging() && engine_.rpc().pending_calls() > 0);
+}
+
+// An idle turn: spin while answers are due (up to busy_spin), then the
+// engine's back-off, capped by the next timer.
+void Worker::idle(uint64_t& idle_since) {
+  if (opts_.busy_spin.count() > 0 && expecting()) {
+    const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                   std::chrono::steady_clock::now().time_since_epoch())
+                                                   .count());
+    if (idle_since == 0) idle_since = now;
+    if (now - idle_since < static_cast<uint64_t>(opts_.busy_spin.count())) return;
+  }
+  engine_.idle(sleep_budget());
+}
+
 Status Worker::run() {
   if (current_) return Status::Internal("Worker::run() called from a coroutine");
+  uint64_t idle_since = 0;
   while (live_ > 0 || !pending_.empty()) {
-    if (poll_once() > 0) engine_.mark_busy();
-    else engine_.idle(sleep_budget());
+    if (poll_once() > 0) {
+      engine_.mark_busy();
+      idle_since = 0;
+    } else {
+      idle(idle_since);
+    }
   }
   return first_error_;
 }

@@ -45,6 +45,7 @@ class Engine {
   Channel& channel() { return *channel_; }
   Messenger& messenger() { return *messenger_; }
   RpcEndpoint& rpc() { return *rpc_; }
+  bool has_messaging() const { return rpc_ != nullptr; }
   // Registered local memory for this thread's one-sided operations.
   std::span<std::byte> scratch() { return {scratch_->data, scratch_->size}; }
 

@@ -45,6 +45,11 @@ struct WorkerOptions {
   // With 64 private bytes per slot, all slots must fit in the upper half of
   // the engine's scratch region.
   uint32_t scratch_per_coroutine = 4096;
+  // An idle turn with operations or RPCs in flight keeps spinning for this
+  // long before the engine's back-off (yield, then sleep) starts: a tcp
+  // round trip (~20 us) is shorter than the back-off's spin phase can be
+  // guaranteed to last, and a yield on a loaded machine costs milliseconds.
+  std::chrono::nanoseconds busy_spin = std::chrono::microseconds(100);
   // How long a post refused with kFull is retried before the op fails.
   std::chrono::nanoseconds full_retry = std::chrono::seconds(1);
   // Optional external stop flag (e.g. set by a signal handler); must
@@ -124,6 +129,8 @@ class Worker final : public CompletionSink {
   void finish(Slot& s);
   size_t fire_timers();
   std::chrono::nanoseconds sleep_budget() const;
+  bool expecting() const;
+  void idle(uint64_t& idle_since);
 
   // Used by Context, on the coroutine's stack.
   void suspend(Slot& s);
