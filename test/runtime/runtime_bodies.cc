@@ -9,9 +9,11 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "remora/common/json.h"
 #include "remora/runtime/worker.h"
 
 namespace remora::testing {
@@ -219,6 +221,42 @@ ChildBody peer_gone_body(NodeId victim, uint32_t coroutines, std::chrono::millis
     ctx.note("ready");
     std::this_thread::sleep_for(call_timeout * 2);  // no polling: calls to us hang
     return ChildReport::from(Status::Timeout("the victim was never killed"));
+  };
+}
+
+ChildBody run_workers_errors_body(uint32_t coroutines) {
+  return [=](const Config& cfg, NodeId id, ChildContext&) {
+    auto node = start_node(cfg, id);
+    if (!node.ok()) return ChildReport::from(node.status());
+    Node& n = **node;
+    WorkerOptions bad;
+    bad.max_coroutines = 0;
+    const Status bad_option = n.run_workers([](Worker&) {}, bad);
+    const Status throwing = n.run_workers([](Worker& w) {
+      if (w.engine().index() == 0) throw std::runtime_error("spawn failed");
+    });
+    const Status one_failed = n.run_workers([](Worker& w) {
+      const bool fail = w.engine().index() == 1;
+      w.spawn([fail](Context& ctx) -> Status {
+        ctx.yield();
+        return fail ? Status::Corrupt("thread 1 broke") : Status::OK();
+      });
+    });
+    std::atomic<uint32_t> ran{0};
+    const Status clean = n.run_workers([&](Worker& w) {
+      for (uint32_t c = 0; c < coroutines; ++c)
+        w.spawn([&](Context& ctx) {
+          ctx.sleep_for(1ms);
+          ++ran;
+        });
+    });
+    n.leave();
+    return ChildReport::from(
+        Status::OK(),
+        fmt::format("{{\"bad_option\":\"{}\",\"throwing_fn\":\"{}\",\"one_failed\":\"{}\","
+                    "\"one_failed_msg\":{},\"clean\":\"{}\",\"ran\":{}}}",
+                    code_name(bad_option.code()), code_name(throwing.code()), code_name(one_failed.code()),
+                    json_string(one_failed.message()), code_name(clean.code()), ran.load()));
   };
 }
 

@@ -29,4 +29,10 @@ ChildBody coroutine_traffic_body(uint32_t coroutines, uint32_t rounds);
 ChildBody peer_gone_body(NodeId victim, uint32_t coroutines,
                          std::chrono::milliseconds call_timeout);
 
+// One node: run_workers with an invalid option, with an fn that throws, with
+// a coroutine that fails on one thread only, and a clean run. JSON:
+// {"bad_option", "throwing_fn", "one_failed", "one_failed_msg", "clean",
+// "ran"} (codes by name; "ran": coroutines that ran in the clean run).
+ChildBody run_workers_errors_body(uint32_t coroutines);
+
 }  // namespace remora::testing

@@ -84,6 +84,23 @@ TEST_P(RuntimeClusterTest, PeerKilledWhileCoroutinesWaitGivesPeerGone) {
   }
 }
 
+TEST_P(RuntimeClusterTest, RunWorkersReportsTheFirstErrorOfAnyThread) {
+  constexpr uint32_t kThreads = 2, kCoroutines = 10;
+  auto cfg = make_config(spec(1, kThreads));
+  ASSERT_OK(cfg);
+  pc_.launch(*cfg, 0, run_workers_errors_body(kCoroutines));
+  pc_.wait_all(kDeadline);
+  ASSERT_TRUE(pc_.outcome(0).status().ok()) << pc_.summary();
+  auto j = report_json(pc_.outcome(0));
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["bad_option"], "InvalidArgument");
+  EXPECT_EQ(j["throwing_fn"], "Internal");
+  EXPECT_EQ(j["one_failed"], "Corrupt");
+  EXPECT_NE(j["one_failed_msg"].get<std::string>().find("engine 1"), std::string::npos) << j.dump();
+  EXPECT_EQ(j["clean"], "OK");
+  EXPECT_EQ(j["ran"], kThreads * kCoroutines);
+}
+
 INSTANTIATE_TEST_SUITE_P(Ucx, RuntimeClusterTest, ::testing::ValuesIn(kTransports), transport_name);
 
 }  // namespace
