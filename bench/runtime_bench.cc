@@ -10,14 +10,13 @@
 //    engine thread, each issuing the op to node 1 back to back for
 //    --seconds; node 1 is a forked child that only serves (polls).
 // Prints a human table and, with --json, one JSON line per figure.
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <boost/context/fiber.hpp>
-#include <fmt/format.h>
-
 #include <atomic>
+#include <boost/context/fiber.hpp>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -109,24 +108,28 @@ Result<double> ops_per_s(Node& node, const Args& a, uint32_t c) {
   const auto until = t0 + std::chrono::duration<double>(a.seconds);
   WorkerOptions wo;
   wo.max_coroutines = std::max<uint32_t>(c, 1);
-  REMORA_RETURN_IF_ERROR(node.run_workers([&](Worker& w) {
-    for (uint32_t i = 0; i < c; ++i)
-      w.spawn([&, i](Context& ctx) -> Status {
-        const uint32_t off = (w.engine().index() * c + i) * 4096;
-        uint64_t n = 0;
-        for (; (n & 63) != 0 || Clock::now() < until; ++n) {
-          WorkRequest wr{op, 1, Node::data_addr(1, 0, off), ctx.scratch().data(), a.size, 0, 1, 0};
-          if (op == Op::kFaa) wr.length = 8;
-          REMORA_RETURN_IF_ERROR(ctx.execute({&wr, 1}));
-        }
-        ops += n;
-        return Status::OK();
-      });
-  }, wo));
+  REMORA_RETURN_IF_ERROR(node.run_workers(
+      [&](Worker& w) {
+        for (uint32_t i = 0; i < c; ++i)
+          w.spawn([&, i](Context& ctx) -> Status {
+            const uint32_t off = (w.engine().index() * c + i) * 4096;
+            uint64_t n = 0;
+            for (; (n & 63) != 0 || Clock::now() < until; ++n) {
+              WorkRequest wr{op, 1, Node::data_addr(1, 0, off), ctx.scratch().data(), a.size, 0,
+                             1,  0};
+              if (op == Op::kFaa) wr.length = 8;
+              REMORA_RETURN_IF_ERROR(ctx.execute({&wr, 1}));
+            }
+            ops += n;
+            return Status::OK();
+          });
+      },
+      wo));
   return static_cast<double>(ops.load()) / seconds_since(t0);
 }
 
-void print_line(const Args& a, const std::string& what, const std::string& json_fields, const std::string& human) {
+void print_line(const Args& a, const std::string& what, const std::string& json_fields,
+                const std::string& human) {
   fmt::print("{}\n", human);
   if (a.json) fmt::print("{{\"bench\":\"runtime\",\"what\":\"{}\",{}}}\n", what, json_fields);
 }
@@ -138,26 +141,32 @@ Status leader(const Config& cfg, const Args& a) {
   REMORA_RETURN_IF_ERROR(n.start());
   const std::string tls = cfg.ucx_tls.empty() ? "default" : cfg.ucx_tls;
   const double raw = raw_switch_ns(10'000'000);
-  print_line(a, "fiber_switch", fmt::format("\"ns\":{:.2f}", raw), fmt::format("raw fiber switch: {:.1f} ns", raw));
+  print_line(a, "fiber_switch", fmt::format("\"ns\":{:.2f}", raw),
+             fmt::format("raw fiber switch: {:.1f} ns", raw));
   for (uint32_t c : {1u, 64u}) {
     auto y = yield_ns(n, c, 2'000'000);
     if (!y.ok()) return y.status();
-    print_line(a, "yield", fmt::format("\"coroutines\":{},\"ns\":{:.2f},\"transport\":\"{}\"", c, *y, tls),
+    print_line(a, "yield",
+               fmt::format("\"coroutines\":{},\"ns\":{:.2f},\"transport\":\"{}\"", c, *y, tls),
                fmt::format("worker yield turn, {:>2} coroutines: {:.1f} ns per resume", c, *y));
   }
   REMORA_RETURN_IF_ERROR(n.run([&](Engine& e) { return n.barrier(e, kBarrier); }));
   auto sync = sync_ops_per_s(n, a);
   if (!sync.ok()) return sync.status();
-  print_line(a, "sync_read", fmt::format("\"size\":{},\"mops\":{:.4f},\"transport\":\"{}\"", a.size, *sync / 1e6, tls),
-             fmt::format("Engine::read (no coroutines), 1 thread, {} B: {:8.3f} Mops/s ({})", a.size, *sync / 1e6, tls));
+  print_line(
+      a, "sync_read",
+      fmt::format("\"size\":{},\"mops\":{:.4f},\"transport\":\"{}\"", a.size, *sync / 1e6, tls),
+      fmt::format("Engine::read (no coroutines), 1 thread, {} B: {:8.3f} Mops/s ({})", a.size,
+                  *sync / 1e6, tls));
   for (uint32_t c : a.coroutines) {
     auto r = ops_per_s(n, a, c);
     if (!r.ok()) return r.status();
     print_line(a, "ops",
-               fmt::format("\"op\":\"{}\",\"size\":{},\"threads\":{},\"coroutines\":{},\"mops\":{:.4f},\"transport\":\"{}\"",
+               fmt::format("\"op\":\"{}\",\"size\":{},\"threads\":{},\"coroutines\":{},\"mops\":{:."
+                           "4f},\"transport\":\"{}\"",
                            a.op, a.size, cfg.threads, c, *r / 1e6, tls),
-               fmt::format("{} {} B, {} thread(s) x {:>2} coroutines: {:8.3f} Mops/s ({})", a.op, a.size,
-                           cfg.threads, c, *r / 1e6, tls));
+               fmt::format("{} {} B, {} thread(s) x {:>2} coroutines: {:8.3f} Mops/s ({})", a.op,
+                           a.size, cfg.threads, c, *r / 1e6, tls));
   }
   REMORA_RETURN_IF_ERROR(n.run([&](Engine& e) { return n.barrier(e, kBarrier); }));
   n.leave();
@@ -172,7 +181,9 @@ Status follower(const Config& cfg) {
   REMORA_RETURN_IF_ERROR(n.start());
   const auto long_wait = std::chrono::minutes(10);
   REMORA_RETURN_IF_ERROR(n.run([&](Engine& e) { return n.barrier(e, kBarrier); }));
-  REMORA_RETURN_IF_ERROR(n.run([&](Engine& e) { return n.barrier(e, std::chrono::duration_cast<std::chrono::milliseconds>(long_wait)); }));
+  REMORA_RETURN_IF_ERROR(n.run([&](Engine& e) {
+    return n.barrier(e, std::chrono::duration_cast<std::chrono::milliseconds>(long_wait));
+  }));
   n.leave();
   return Status::OK();
 }

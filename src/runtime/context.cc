@@ -22,7 +22,8 @@ Status Context::execute(std::span<WorkRequest> batch, std::span<Code> codes) {
   if (batch.size() > kMaxBatch)
     return Status::InvalidArgument(fmt::format("batch of {} above {}", batch.size(), kMaxBatch));
   if (!codes.empty() && codes.size() != batch.size())
-    return Status::InvalidArgument(fmt::format("{} codes for a batch of {}", codes.size(), batch.size()));
+    return Status::InvalidArgument(
+        fmt::format("{} codes for a batch of {}", codes.size(), batch.size()));
   Worker& w = *worker_;
   Slot& s = slot();
   const uint32_t gen = w.begin_wait(s);

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <boost/context/fiber.hpp>
-
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -33,10 +32,10 @@ struct Slot {
 
   // The current wait. A wakeup counts only if it carries `gen`.
   uint32_t gen = 0;
-  uint32_t pending = 0;       // completions still expected
+  uint32_t pending = 0;         // completions still expected
   Code first_code = Code::kOk;  // first failed completion of the wait
   uint32_t first_index = 0;
-  std::span<Code> codes;      // per-request codes, if the caller asked
+  std::span<Code> codes;  // per-request codes, if the caller asked
   Status rpc_status;
   std::vector<std::byte>* rpc_resp = nullptr;
 

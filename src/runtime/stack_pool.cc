@@ -1,5 +1,6 @@
 #include "runtime/stack_pool.h"
 
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace remora::runtime_detail {
 
@@ -34,8 +33,8 @@ Result<boost::context::stack_context> StackPool::take() {
     base = mmap(nullptr, usable_ + page_, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (base == MAP_FAILED)
-      return Status::IoError(fmt::format("mmap of a {} B coroutine stack: {}", usable_ + page_,
-                                         std::strerror(errno)));
+      return Status::IoError(
+          fmt::format("mmap of a {} B coroutine stack: {}", usable_ + page_, std::strerror(errno)));
     if (mprotect(base, page_, PROT_NONE) != 0) {
       const int err = errno;
       munmap(base, usable_ + page_);

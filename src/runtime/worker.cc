@@ -2,12 +2,12 @@
 // (what a coroutine calls) are in worker_wait.cc.
 #include "remora/runtime/worker.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-
-#include <fmt/format.h>
 
 #include "runtime/fiber_switch.h"
 #include "runtime/runtime_wr.h"
@@ -31,10 +31,11 @@ Status check_options(const WorkerOptions& o) {
     return Status::InvalidArgument(
         fmt::format("stack_size {} outside [{}, {}]", o.stack_size, kMinStack, kMaxStack));
   if (o.max_coroutines == 0 || o.max_coroutines > runtime_detail::kMaxSlots)
-    return Status::InvalidArgument(
-        fmt::format("max_coroutines {} outside [1, {}]", o.max_coroutines, runtime_detail::kMaxSlots));
+    return Status::InvalidArgument(fmt::format("max_coroutines {} outside [1, {}]",
+                                               o.max_coroutines, runtime_detail::kMaxSlots));
   if (o.scratch_per_coroutine > (64u << 20))
-    return Status::InvalidArgument(fmt::format("scratch_per_coroutine {} above 64 MiB", o.scratch_per_coroutine));
+    return Status::InvalidArgument(
+        fmt::format("scratch_per_coroutine {} above 64 MiB", o.scratch_per_coroutine));
   return Status::OK();
 }
 
@@ -162,8 +163,7 @@ void Worker::start(Fn fn) {
   runtime_detail::unpoison_stack(const_cast<void*>(s->stack_bottom), s->stack_size);
   const uint32_t idx = s->ctx.id();
   s->fiber = ctx::fiber(std::allocator_arg, ctx::preallocated(stack->sp, stack->size, *stack),
-                        runtime_detail::PooledStack{pool_.get()},
-                        [this, idx](ctx::fiber&& sched) {
+                        runtime_detail::PooledStack{pool_.get()}, [this, idx](ctx::fiber&& sched) {
                           Slot& me = *slots_[idx];
                           me.sched = std::move(sched);
                           runtime_detail::finish_switch(nullptr, &sched_bottom_, &sched_size_);
@@ -194,7 +194,8 @@ void Worker::finish(Slot& s) {
   ++stats_.finished;
   if (!s.result.ok()) {
     ++stats_.failed;
-    if (first_error_.ok()) first_error_ = s.result.with_context(fmt::format("coroutine {}", s.ctx.id()));
+    if (first_error_.ok())
+      first_error_ = s.result.with_context(fmt::format("coroutine {}", s.ctx.id()));
   }
   s.result = Status::OK();
   s.state = SlotState::kFree;
@@ -258,9 +259,10 @@ bool Worker::expecting() const {
 // engine's back-off, capped by the next timer.
 void Worker::idle(uint64_t& idle_since) {
   if (opts_.busy_spin.count() > 0 && expecting()) {
-    const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                   std::chrono::steady_clock::now().time_since_epoch())
-                                                   .count());
+    const uint64_t now =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count());
     if (idle_since == 0) idle_since = now;
     if (now - idle_since < static_cast<uint64_t>(opts_.busy_spin.count())) return;
   }

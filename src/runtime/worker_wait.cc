@@ -1,7 +1,7 @@
 // Worker: what coroutines call to wait, and the wakeups that end a wait.
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "remora/runtime/worker.h"
 #include "runtime/fiber_switch.h"
@@ -61,8 +61,10 @@ Status Worker::post(Slot& s, std::span<const WorkRequest> batch) {
     }
     // The channel's in-flight limit: let completions drain, then retry.
     const uint64_t now = now_ns();
-    if (give_up == 0) give_up = now + static_cast<uint64_t>(opts_.full_retry.count());
-    else if (now > give_up) return st;
+    if (give_up == 0)
+      give_up = now + static_cast<uint64_t>(opts_.full_retry.count());
+    else if (now > give_up)
+      return st;
     make_ready(s);
     suspend(s);
   }

@@ -44,7 +44,8 @@ class LoopbackEngines {
 
   Status build(uint32_t nodes, uint32_t threads, uint64_t data_size, const SystemLayout& layout) {
     nodes_.resize(nodes);
-    for (NodeId n = 0; n < nodes; ++n) REMORA_RETURN_IF_ERROR(build_node(n, threads, data_size, layout));
+    for (NodeId n = 0; n < nodes; ++n)
+      REMORA_RETURN_IF_ERROR(build_node(n, threads, data_size, layout));
     for (NodeId a = 0; a < nodes; ++a)
       for (NodeId b = 0; b < nodes; ++b) {
         auto info = nodes_[b].fabric->local_info();

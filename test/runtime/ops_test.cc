@@ -29,7 +29,9 @@ class OpsTest : public ::testing::Test {
     w_ = std::move(*w);
   }
   static GAddr addr(NodeId n, uint32_t off) { return LoopbackEngines::data_addr(n, off); }
-  static std::byte pattern(uint32_t c, uint32_t i) { return std::byte((c * 31 + i * 7 + 1) & 0xff); }
+  static std::byte pattern(uint32_t c, uint32_t i) {
+    return std::byte((c * 31 + i * 7 + 1) & 0xff);
+  }
 
   std::unique_ptr<LoopbackEngines> net_;
   std::unique_ptr<Worker> w_;
@@ -101,7 +103,8 @@ TEST_F(OpsTest, BatchedExecuteKeepsTheWholeBatchInFlight) {
     for (uint32_t i = 0; i < kReads; ++i)
       batch.push_back(WorkRequest{Op::kRead, 2, addr(2, i * 8), out + i, 8});
     batch.push_back(WorkRequest{Op::kFaa, 2, addr(2, 4096), out + kReads, 8, 0, 3});
-    ctx.worker().spawn([&](Context& peek) { in_flight_seen = peek.engine().channel().in_flight(); });
+    ctx.worker().spawn(
+        [&](Context& peek) { in_flight_seen = peek.engine().channel().in_flight(); });
     REMORA_RETURN_IF_ERROR(ctx.execute(batch, codes));
     for (uint32_t i = 0; i < kReads; ++i)
       if (out[i] != 1000 + i * i) return Status::Corrupt("batch read " + std::to_string(i));
@@ -128,8 +131,10 @@ TEST_F(OpsTest, RefusedRequestFailsOnlyItsCoroutine) {
   EXPECT_EQ(st.code(), Code::kOutOfRange) << st.to_string();
   EXPECT_NE(st.message().find("coroutine 5"), std::string::npos) << st.to_string();
   for (uint32_t c = 0; c < kCoroutines; ++c) {
-    if (c == kBad) EXPECT_EQ(got[c].code(), Code::kOutOfRange) << got[c].to_string();
-    else EXPECT_OK(got[c]);
+    if (c == kBad)
+      EXPECT_EQ(got[c].code(), Code::kOutOfRange) << got[c].to_string();
+    else
+      EXPECT_OK(got[c]);
   }
   EXPECT_EQ(w_->stats().failed, 1u);
 }
@@ -153,9 +158,7 @@ TEST_F(OpsTest, PeerGoneWhileWaitingEndsTheWaitWithPeerGone) {
   net_->net().delay_completions(1, 200);
   std::vector<Code> codes(2, Code::kInternal);
   Status single, batch;
-  w_->spawn([&](Context& ctx) {
-    single = ctx.read(1, addr(1, 0), ctx.scratch().data(), 8);
-  });
+  w_->spawn([&](Context& ctx) { single = ctx.read(1, addr(1, 0), ctx.scratch().data(), 8); });
   w_->spawn([&](Context& ctx) {
     WorkRequest b[] = {{Op::kRead, 2, addr(2, 0), ctx.scratch().data(), 8},
                        {Op::kRead, 1, addr(1, 8), ctx.scratch().data() + 8, 8}};
@@ -197,9 +200,9 @@ TEST_F(OpsTest, StaleCompletionsNeverResumeACoroutine) {
   ASSERT_FALSE(resumed);
   using runtime_detail::encode_wr;
   const Completion fakes[] = {
-      {encode_wr(0, 0, 0), Code::kOk, 1},   // slot 0, an older generation
-      {encode_wr(0, 2, 0), Code::kOk, 1},   // a generation not begun yet
-      {encode_wr(9, 1, 0), Code::kOk, 1},   // a slot that does not exist
+      {encode_wr(0, 0, 0), Code::kOk, 1},  // slot 0, an older generation
+      {encode_wr(0, 2, 0), Code::kOk, 1},  // a generation not begun yet
+      {encode_wr(9, 1, 0), Code::kOk, 1},  // a slot that does not exist
   };
   w_->on_completions(fakes);
   turn(*w_, 2);

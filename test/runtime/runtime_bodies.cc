@@ -73,7 +73,8 @@ Status traffic_round(Context& ctx, const Config& cfg, uint32_t who, uint32_t r, 
   REMORA_RETURN_IF_ERROR(ctx.read(target, block, buf, kBlock).with_context("read"));
   for (uint32_t i = 0; i < kBlock; ++i)
     if (buf[i] != pattern(who, r, i))
-      return Status::Corrupt(fmt::format("coroutine {} round {}: byte {} on node {}", who, r, i, target));
+      return Status::Corrupt(
+          fmt::format("coroutine {} round {}: byte {} on node {}", who, r, i, target));
   log.checked += kBlock;
   const NodeId callee = cfg.nodes[(me + 1 + r % (n - 1)) % n].id;  // never itself
   const uint32_t req[2] = {who, r};
@@ -156,8 +157,8 @@ struct GoneLog {
 };
 
 // One survivor coroutine: an echo call (even c) or reads until an error.
-Status wait_on_victim(Context& ctx, NodeId victim, uint32_t c, std::chrono::milliseconds call_timeout,
-                      std::atomic<uint32_t>& in_flight) {
+Status wait_on_victim(Context& ctx, NodeId victim, uint32_t c,
+                      std::chrono::milliseconds call_timeout, std::atomic<uint32_t>& in_flight) {
   ++in_flight;
   if (c % 2 == 0) {
     const uint32_t req = c;
@@ -165,7 +166,8 @@ Status wait_on_victim(Context& ctx, NodeId victim, uint32_t c, std::chrono::mill
   }
   const auto give_up = SteadyClock::now() + call_timeout;
   while (SteadyClock::now() < give_up) {
-    REMORA_RETURN_IF_ERROR(ctx.read(victim, Node::data_addr(victim, 0, 0), ctx.scratch().data(), 64));
+    REMORA_RETURN_IF_ERROR(
+        ctx.read(victim, Node::data_addr(victim, 0, 0), ctx.scratch().data(), 64));
     ctx.sleep_for(200us);
   }
   return Status::Timeout("reads from the victim kept succeeding");
@@ -196,7 +198,8 @@ ChildReport survive(Node& n, ChildContext& note, NodeId victim, uint32_t corouti
   done = true;
   watcher.join();
   std::vector<std::string> ended;
-  for (const auto& [code, count] : log.ended) ended.push_back(fmt::format("\"{}\":{}", code, count));
+  for (const auto& [code, count] : log.ended)
+    ended.push_back(fmt::format("\"{}\":{}", code, count));
   const auto max_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(log.last_end - waiting_at).count();
   return ChildReport::from(st, fmt::format("{{\"ended\":{{{}}},\"coroutines\":{},\"max_ms\":{}}}",
@@ -205,7 +208,8 @@ ChildReport survive(Node& n, ChildContext& note, NodeId victim, uint32_t corouti
 
 }  // namespace
 
-ChildBody peer_gone_body(NodeId victim, uint32_t coroutines, std::chrono::milliseconds call_timeout) {
+ChildBody peer_gone_body(NodeId victim, uint32_t coroutines,
+                         std::chrono::milliseconds call_timeout) {
   return [=](const Config& cfg, NodeId id, ChildContext& ctx) {
     auto node = start_node(cfg, id);
     if (!node.ok()) return ChildReport::from(node.status());
@@ -255,8 +259,9 @@ ChildBody run_workers_errors_body(uint32_t coroutines) {
         Status::OK(),
         fmt::format("{{\"bad_option\":\"{}\",\"throwing_fn\":\"{}\",\"one_failed\":\"{}\","
                     "\"one_failed_msg\":{},\"clean\":\"{}\",\"ran\":{}}}",
-                    code_name(bad_option.code()), code_name(throwing.code()), code_name(one_failed.code()),
-                    json_string(one_failed.message()), code_name(clean.code()), ran.load()));
+                    code_name(bad_option.code()), code_name(throwing.code()),
+                    code_name(one_failed.code()), json_string(one_failed.message()),
+                    code_name(clean.code()), ran.load()));
   };
 }
 

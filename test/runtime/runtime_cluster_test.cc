@@ -37,7 +37,8 @@ TEST_P(RuntimeClusterTest, SixtyFourCoroutinesPerThreadExactResults) {
   constexpr uint32_t kNodes = 3, kThreads = 2, kCoroutines = 64, kRounds = 6;
   auto cfg = make_config(spec(kNodes, kThreads));
   ASSERT_OK(cfg);
-  for (const NodeConfig& n : cfg->nodes) pc_.launch(*cfg, n.id, coroutine_traffic_body(kCoroutines, kRounds));
+  for (const NodeConfig& n : cfg->nodes)
+    pc_.launch(*cfg, n.id, coroutine_traffic_body(kCoroutines, kRounds));
   pc_.wait_all(kDeadline);
   const uint64_t per_node = uint64_t{kThreads} * kCoroutines * kRounds;
   const uint64_t total = per_node * kNodes;
@@ -66,7 +67,8 @@ TEST_P(RuntimeClusterTest, PeerKilledWhileCoroutinesWaitGivesPeerGone) {
   s.peer_timeout_ms = 1000;
   auto cfg = make_config(s);
   ASSERT_OK(cfg);
-  for (const NodeConfig& n : cfg->nodes) pc_.launch(*cfg, n.id, peer_gone_body(kVictim, kCoroutines, kCallTimeout));
+  for (const NodeConfig& n : cfg->nodes)
+    pc_.launch(*cfg, n.id, peer_gone_body(kVictim, kCoroutines, kCallTimeout));
   ASSERT_TRUE(pc_.wait_note(kVictim, "ready", 20s)) << pc_.summary();
   ASSERT_TRUE(pc_.wait_note(0, "waiting", 10s)) << pc_.summary();
   ASSERT_TRUE(pc_.wait_note(1, "waiting", 10s)) << pc_.summary();

@@ -68,7 +68,7 @@ struct WorkerStats {
   uint64_t ops_posted = 0;         // one-sided requests posted
   uint64_t stale_completions = 0;  // completions/RPC answers nobody waited for
   uint64_t timers_fired = 0;
-  uint32_t peak_live = 0;          // most coroutines live at once
+  uint32_t peak_live = 0;  // most coroutines live at once
 };
 
 class Worker final : public CompletionSink {
