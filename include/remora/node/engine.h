@@ -100,12 +100,16 @@ class Engine {
 
 template <typename Pred>
 Status Engine::run_until(Pred pred, std::chrono::nanoseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Like execute(): spin for the first 100 us of the wait, then back off.
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + timeout;
+  const auto spin_until = start + std::chrono::microseconds(100);
   for (uint32_t turn = 0; !pred(); ++turn) {
     const bool busy = poll_once() != 0;
-    if ((!busy || (turn & 255) == 0) && std::chrono::steady_clock::now() > deadline)
-      return Status::Timeout("engine wait");
-    if (!busy) idle();
+    if (busy && (turn & 255) != 0) continue;
+    const auto now = std::chrono::steady_clock::now();
+    if (now > deadline) return Status::Timeout("engine wait");
+    if (!busy && now > spin_until) idle();
   }
   return Status::OK();
 }
