@@ -20,12 +20,7 @@ constexpr auto kDeadline = 25s;  // hard cap on a whole cluster run
 class NodeClusterTest : public ::testing::TestWithParam<Transport> {
  protected:
   ClusterSpec spec(uint32_t nodes, uint32_t threads) const {
-    ClusterSpec s;
-    s.nodes = nodes;
-    s.threads = threads;
-    s.tls = GetParam().tls;
-    s.cluster_id = std::string("node-test-") + GetParam().name;
-    return s;
+    return spec_for(GetParam(), "node-test-", nodes, threads);
   }
 
   // Launches one child per node with `body`, waits, asserts every one OK.

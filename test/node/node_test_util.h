@@ -18,6 +18,17 @@ struct Transport {
 
 inline void PrintTo(const Transport& t, std::ostream* os) { *os << t.name; }
 
+// A cluster of `nodes` x `threads` over transport `t`, with a cluster id
+// unique to the suite (`prefix`) and the transport.
+inline ClusterSpec spec_for(const Transport& t, const std::string& prefix, uint32_t nodes, uint32_t threads) {
+  ClusterSpec s;
+  s.nodes = nodes;
+  s.threads = threads;
+  s.tls = t.tls;
+  s.cluster_id = prefix + t.name;
+  return s;
+}
+
 inline constexpr Transport kTransports[] = {{"shm", "shm,self"}, {"tcp", "tcp"}};
 
 inline std::string transport_name(const ::testing::TestParamInfo<Transport>& info) {

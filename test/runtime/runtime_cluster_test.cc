@@ -23,12 +23,7 @@ constexpr auto kDeadline = 40s;  // hard cap on a whole cluster run
 class RuntimeClusterTest : public ::testing::TestWithParam<Transport> {
  protected:
   ClusterSpec spec(uint32_t nodes, uint32_t threads) const {
-    ClusterSpec s;
-    s.nodes = nodes;
-    s.threads = threads;
-    s.tls = GetParam().tls;
-    s.cluster_id = std::string("runtime-") + GetParam().name;
-    return s;
+    return spec_for(GetParam(), "runtime-", nodes, threads);
   }
   ProcessCluster pc_;
 };
