@@ -17,6 +17,9 @@ std::string_view code_name(Code c) {
     case Code::kTransport: return "Transport";
     case Code::kInternal: return "Internal";
     case Code::kUnavailable: return "Unavailable";
+    case Code::kConflict: return "Conflict";
+    case Code::kOutOfMemory: return "OutOfMemory";
+    case Code::kAborted: return "Aborted";
   }
   return "Unknown";
 }

@@ -146,7 +146,7 @@ void RpcEndpoint::on_response(NodeId from, std::span<const std::byte> payload) {
     return;
   }
   const auto rest = payload.subspan(sizeof(h));
-  if (h.message_len > rest.size() || h.code > static_cast<uint8_t>(Code::kUnavailable)) {
+  if (h.message_len > rest.size() || h.code > static_cast<uint8_t>(kLastCode)) {
     ++stats_.malformed;
     return finish(h.id, Status::Corrupt(fmt::format("malformed RPC response from node {}", from)),
                   {});

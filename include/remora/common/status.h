@@ -28,7 +28,12 @@ enum class Code : uint8_t {
   kTransport,        // the fabric reported an error
   kInternal,         // a broken invariant that the caller cannot fix
   kUnavailable,      // not ready yet (e.g. peer not connected)
+  kConflict,         // a transaction lost a race (lock refused, validation failed); retry
+  kOutOfMemory,      // no free object or block of the requested size
+  kAborted,          // the application aborted a transaction on purpose
 };
+
+constexpr Code kLastCode = Code::kAborted;  // keep last: wire checks use it
 
 std::string_view code_name(Code c);
 
@@ -60,6 +65,9 @@ class [[nodiscard]] Status {
   static Status Transport(std::string m) { return {Code::kTransport, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Status OutOfMemory(std::string m) { return {Code::kOutOfMemory, std::move(m)}; }
+  static Status Aborted(std::string m) { return {Code::kAborted, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
