@@ -11,29 +11,41 @@
 
 namespace remora {
 
-Result<std::unique_ptr<Store>> Store::create(Node& node, StoreOptions options) {
-  std::unique_ptr<Store> s(new Store(node, options));
+Result<std::unique_ptr<Store>> Store::create(const Config& cfg, NodeId self, Fabric& fabric,
+                                             std::vector<LocalRegion*> data, StoreOptions options) {
+  std::unique_ptr<Store> s(new Store(cfg, self, fabric, std::move(data), options));
   REMORA_RETURN_IF_ERROR(s->init());
   return s;
 }
 
-Store::Store(Node& node, StoreOptions options)
-    : node_(node), options_(options), map_(node.config()) {}
+Result<std::unique_ptr<Store>> Store::create(Node& node, StoreOptions options) {
+  std::vector<LocalRegion*> data;
+  for (uint32_t i = 0; i < node.config().regions_per_node; ++i) data.push_back(&node.data_region(i));
+  return create(node.config(), node.id(), node.fabric(), std::move(data), options);
+}
+
+Store::Store(const Config& cfg, NodeId self, Fabric& fabric, std::vector<LocalRegion*> data,
+             StoreOptions options)
+    : self_(self),
+      fabric_(fabric),
+      region_size_(cfg.region_size),
+      options_(options),
+      map_(cfg),
+      data_(std::move(data)) {}
 
 Store::~Store() = default;
 
-NodeId Store::self() const { return node_.id(); }
-
 Status Store::init() {
   const uint32_t bs = options_.block_size;
-  const uint64_t region = node_.config().region_size;
+  const uint64_t region = region_size_;
   if (bs < 4096 || bs > (64u << 20) || (bs & (bs - 1)) != 0 || region % bs != 0)
     return Status::InvalidArgument(fmt::format(
         "block_size {} must be a power of two in [4KiB, 64MiB] dividing region_size {}", bs, region));
-  for (uint32_t i = 0; i < node_.config().regions_per_node; ++i) data_.push_back(&node_.data_region(i));
+  for (LocalRegion* r : data_)
+    if (r->size != region) return Status::InvalidArgument(fmt::format("data region {} is not {} B", r->id, region));
   blocks_ = std::make_unique<txn_detail::BlockAllocator>(data_, bs);
   for (const RegionMap::Replica& rep : map_.replicas_on(self())) {
-    const LocalRegion* r = node_.fabric().local_region(rep.local_region);
+    const LocalRegion* r = fabric_.local_region(rep.local_region);
     if (!r) return Status::Internal(fmt::format("replica region {} not registered", rep.local_region));
     replicas_[rep.primary_region] = const_cast<LocalRegion*>(r);
   }
@@ -64,7 +76,7 @@ Result<Table> Store::create_table(const std::string& name, uint32_t rows, uint32
   const uint32_t stride = obj::footprint(size);
   const uint64_t bytes = static_cast<uint64_t>(rows) * stride;
   const uint64_t count = (bytes + blocks_->block_size() - 1) / blocks_->block_size();
-  if (bytes > node_.config().region_size)
+  if (bytes > region_size_)
     return Status::OutOfMemory(fmt::format("table {}: {} B do not fit a region", name, bytes));
   auto base = blocks_->take_run(static_cast<uint32_t>(count), /*table=*/true);
   if (!base.ok()) return base.status().with_context("table " + name);

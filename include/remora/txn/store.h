@@ -28,6 +28,8 @@ namespace remora {
 
 class Node;
 class Engine;
+class Fabric;
+struct Config;
 struct LocalRegion;
 namespace txn_detail {
 class BlockAllocator;
@@ -52,11 +54,15 @@ struct Table {
 
 class Store {
  public:
+  // `data`: this node's data regions (region_id(self, 1 + i)), and `fabric`
+  // must hold the replica regions the map gives this node (Node does both).
+  static Result<std::unique_ptr<Store>> create(const Config& cfg, NodeId self, Fabric& fabric,
+                                               std::vector<LocalRegion*> data,
+                                               StoreOptions options = {});
   static Result<std::unique_ptr<Store>> create(Node& node, StoreOptions options = {});
   ~Store();
 
-  Node& node() { return node_; }
-  NodeId self() const;
+  NodeId self() const { return self_; }
   const RegionMap& map() const { return map_; }
   txn_detail::BlockAllocator& blocks() { return *blocks_; }
 
@@ -92,10 +98,13 @@ class Store {
   static Result<Table> decode_table(std::span<const std::byte> b);
 
  private:
-  Store(Node& node, StoreOptions options);
+  Store(const Config& cfg, NodeId self, Fabric& fabric, std::vector<LocalRegion*> data,
+        StoreOptions options);
   Status init();
 
-  Node& node_;
+  const NodeId self_;
+  Fabric& fabric_;
+  const uint64_t region_size_;
   const StoreOptions options_;
   RegionMap map_;
   std::unique_ptr<txn_detail::BlockAllocator> blocks_;
