@@ -1,0 +1,45 @@
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "remora/history/history.h"
+
+namespace remora {
+namespace {
+
+struct FileCloser {
+  void operator()(FILE* f) const { fclose(f); }
+};
+// getline()'s buffer, freed however the loop ends.
+struct LineBuf {
+  char* data = nullptr;
+  size_t cap = 0;
+  ~LineBuf() { free(data); }
+};
+
+}  // namespace
+
+Result<std::vector<HistoryRecord>> read_history_file(const std::string& path) {
+  std::unique_ptr<FILE, FileCloser> f(fopen(path.c_str(), "re"));
+  if (!f) return Status::IoError(fmt::format("{}: {}", path, strerror(errno)));
+  std::vector<HistoryRecord> out;
+  LineBuf buf;
+  size_t line_no = 0;
+  for (ssize_t n; (n = getline(&buf.data, &buf.cap, f.get())) >= 0;) {
+    ++line_no;
+    std::string_view line(buf.data, static_cast<size_t>(n));
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    Result<HistoryRecord> r = parse_history_line(line);
+    if (!r.ok()) return Status::InvalidArgument(fmt::format("{}:{}: {}", path, line_no, r.status().message()));
+    out.push_back(std::move(r).value());
+  }
+  if (ferror(f.get())) return Status::IoError(fmt::format("{}:{}: read failed", path, line_no + 1));
+  return out;
+}
+
+}  // namespace remora

@@ -1,0 +1,241 @@
+#include "histcheck/checker.h"
+
+#include <algorithm>
+#include <memory>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace remora::histcheck {
+namespace {
+
+// One read or write of one committed transaction (index into txs_).
+struct Access {
+  uint64_t addr;
+  uint64_t version;
+  uint32_t tx;
+
+  bool operator<(const Access& o) const {
+    return std::tie(addr, version, tx) < std::tie(o.addr, o.version, o.tx);
+  }
+};
+
+bool tx_less(const TxId& a, const TxId& b) {
+  return std::tie(a.epoch, a.node, a.thread, a.seq) < std::tie(b.epoch, b.node, b.thread, b.seq);
+}
+
+class Checker {
+ public:
+  explicit Checker(const std::vector<HistoryRecord>& in) : in_(in) {}
+
+  Result<CheckResult> run() {
+    REMORA_RETURN_IF_ERROR(collect());
+    graph_ = std::make_unique<Graph>(static_cast<uint32_t>(2 * txs_.size()));
+    REMORA_RETURN_IF_ERROR(version_edges());
+    read_edges();
+    real_time_edges();
+    graph_->build();
+    if (duplicates_) {
+      violation("cycle search skipped: the version order is ambiguous");
+    } else {
+      search_cycle();
+    }
+    return std::move(res_);
+  }
+
+ private:
+  Status collect();
+  Status version_edges();
+  void read_edges();
+  void read_edges_of_object(size_t begin, size_t end);
+  void real_time_edges();
+  void search_cycle();
+  CycleStep label(uint32_t from, uint32_t to, EdgeKind kind) const;
+  const Access* next_write(uint64_t addr, uint64_t version) const;
+
+  void violation(std::string what) {
+    if (res_.violations.size() < CheckResult::kMaxViolations) res_.violations.push_back(std::move(what));
+    ++res_.violation_count;
+  }
+  void edge(uint32_t from, uint32_t to, EdgeKind kind) {
+    if (from == to) return;
+    graph_->add_edge(from, to, kind);
+    switch (kind) {
+      case EdgeKind::kWr: ++res_.edges_wr; break;
+      case EdgeKind::kWw: ++res_.edges_ww; break;
+      case EdgeKind::kRw: ++res_.edges_rw; break;
+      case EdgeKind::kRealTime: ++res_.edges_rt; break;
+    }
+  }
+  std::string name(uint32_t tx) const { return txs_[tx]->tx.to_string(); }
+
+  const std::vector<HistoryRecord>& in_;
+  std::vector<const HistoryRecord*> txs_;  // committed; graph nodes 0..C-1
+  std::vector<Access> writes_, reads_;     // sorted by object, version
+  std::unique_ptr<Graph> graph_;           // time nodes C..2C-1
+  bool duplicates_ = false;
+  CheckResult res_;
+};
+
+Status Checker::collect() {
+  res_.transactions = in_.size();
+  for (const HistoryRecord& r : in_) {
+    if (!r.committed) continue;
+    if (r.end_ns < r.start_ns) {
+      return Status::InvalidArgument(fmt::format("tx {}: end {} before start {}", r.tx.to_string(), r.end_ns, r.start_ns));
+    }
+    txs_.push_back(&r);
+  }
+  if (txs_.size() >= (1u << 31)) return Status::InvalidArgument("more than 2^31 committed transactions");
+  res_.committed = txs_.size();
+  res_.aborted = res_.transactions - res_.committed;
+  std::vector<TxId> ids;
+  ids.reserve(txs_.size());
+  for (uint32_t t = 0; t < txs_.size(); ++t) {
+    ids.push_back(txs_[t]->tx);
+    for (const auto& [addr, v] : txs_[t]->reads) reads_.push_back({addr, v, t});
+    for (const auto& [addr, v] : txs_[t]->writes) writes_.push_back({addr, v, t});
+  }
+  std::sort(ids.begin(), ids.end(), tx_less);
+  auto dup = std::adjacent_find(ids.begin(), ids.end());
+  if (dup != ids.end()) return Status::InvalidArgument(fmt::format("tx {} committed twice", dup->to_string()));
+  std::sort(reads_.begin(), reads_.end());
+  std::sort(writes_.begin(), writes_.end());
+  return Status::OK();
+}
+
+// ww edges along each object's version order; a version installed twice is
+// a violation (e.g. a lost update).
+Status Checker::version_edges() {
+  for (size_t i = 1; i < writes_.size(); ++i) {
+    const Access& a = writes_[i - 1];
+    const Access& b = writes_[i];
+    if (a.addr != b.addr) continue;
+    if (a.version != b.version) {
+      edge(a.tx, b.tx, EdgeKind::kWw);
+    } else if (a.tx == b.tx) {
+      return Status::InvalidArgument(fmt::format("tx {} writes object 0x{:x} twice", name(a.tx), a.addr));
+    } else {
+      duplicates_ = true;
+      violation(fmt::format("object 0x{:x} version {} installed by two committed transactions, {} and {} (lost update)",
+                            a.addr, a.version, name(a.tx), name(b.tx)));
+    }
+  }
+  return Status::OK();
+}
+
+void Checker::read_edges() {
+  size_t begin = 0;
+  while (begin < reads_.size()) {
+    size_t end = begin;
+    while (end < reads_.size() && reads_[end].addr == reads_[begin].addr) ++end;
+    read_edges_of_object(begin, end);
+    begin = end;
+  }
+}
+
+// wr: writer of the version read -> reader; rw: reader -> writer of the next
+// version. The lowest version seen of an object, if nobody wrote it, is its
+// initial version, written by a virtual initial transaction that precedes
+// everything (no incoming edges, so it is left out of the graph).
+void Checker::read_edges_of_object(size_t begin, size_t end) {
+  const uint64_t addr = reads_[begin].addr;
+  auto wbegin = std::lower_bound(writes_.begin(), writes_.end(), Access{addr, 0, 0});
+  auto wend = std::lower_bound(wbegin, writes_.end(), Access{addr, UINT64_MAX, UINT32_MAX});
+  uint64_t initial = reads_[begin].version;
+  if (wbegin != wend) initial = std::min(initial, wbegin->version);
+  for (size_t i = begin; i < end; ++i) {
+    const Access& r = reads_[i];
+    auto w = std::lower_bound(wbegin, wend, Access{addr, r.version, 0});
+    if (w != wend && w->version == r.version) {
+      edge(w->tx, r.tx, EdgeKind::kWr);
+      while (w != wend && w->version == r.version) ++w;
+    } else if (r.version != initial) {
+      violation(fmt::format("tx {} read object 0x{:x} version {}, which no committed transaction wrote "
+                            "(initial version {})", name(r.tx), addr, r.version, initial));
+    }
+    if (w != wend) edge(r.tx, w->tx, EdgeKind::kRw);
+  }
+}
+
+// T1 -> T2 iff T1.end < T2.start, without n^2 edges: time node k stands for
+// the k-th smallest end time; T -> node(rank of T.end), node k -> node k+1,
+// and node(largest end < T.start) -> T.
+void Checker::real_time_edges() {
+  const uint32_t n = static_cast<uint32_t>(txs_.size());
+  std::vector<uint32_t> order(n);
+  for (uint32_t t = 0; t < n; ++t) order[t] = t;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return txs_[a]->end_ns < txs_[b]->end_ns; });
+  std::vector<uint64_t> ends(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    ends[k] = txs_[order[k]]->end_ns;
+    edge(order[k], n + k, EdgeKind::kRealTime);
+    if (k + 1 < n) edge(n + k, n + k + 1, EdgeKind::kRealTime);
+  }
+  for (uint32_t t = 0; t < n; ++t) {
+    auto it = std::lower_bound(ends.begin(), ends.end(), txs_[t]->start_ns);  // first end >= start
+    if (it != ends.begin()) edge(n + static_cast<uint32_t>(it - ends.begin() - 1), t, EdgeKind::kRealTime);
+  }
+}
+
+
+// The first write of `addr` with a version above `version`, or null.
+const Access* Checker::next_write(uint64_t addr, uint64_t version) const {
+  if (version == UINT64_MAX) return nullptr;
+  auto w = std::lower_bound(writes_.begin(), writes_.end(), Access{addr, version + 1, 0});
+  return w != writes_.end() && w->addr == addr ? &*w : nullptr;
+}
+
+// Which object and versions put the edge `kind` from `from` to `to`.
+CycleStep Checker::label(uint32_t from, uint32_t to, EdgeKind kind) const {
+  const HistoryRecord& a = *txs_[from];
+  const HistoryRecord& b = *txs_[to];
+  CycleStep s{a.tx, b.tx, kind};
+  if (kind == EdgeKind::kRealTime) {
+    s.from_end = a.end_ns;
+    s.to_start = b.start_ns;
+    return s;
+  }
+  const auto& source = kind == EdgeKind::kRw ? a.reads : a.writes;
+  for (const auto& [addr, v] : source) {
+    if (kind == EdgeKind::kWr) {
+      if (std::find(b.reads.begin(), b.reads.end(), std::pair{addr, v}) == b.reads.end()) continue;
+      s.addr = addr, s.from_version = v, s.to_version = v;
+      return s;
+    }
+    const Access* next = next_write(addr, v);
+    if (next == nullptr || next->tx != to) continue;
+    s.addr = addr, s.from_version = v, s.to_version = next->version;
+    return s;
+  }
+  return s;
+}
+
+void Checker::search_cycle() {
+  std::vector<Graph::Step> steps = graph_->find_cycle();
+  if (steps.empty()) return;
+  const uint32_t n = static_cast<uint32_t>(txs_.size());
+  // Start at a transaction (a cycle cannot consist of time nodes only), then
+  // fold each run through time nodes into one real-time step.
+  auto first = std::find_if(steps.begin(), steps.end(), [&](const Graph::Step& s) { return s.node < n; });
+  std::rotate(steps.begin(), first, steps.end());
+  size_t i = 0;
+  while (i < steps.size()) {
+    uint32_t from = steps[i].node;
+    EdgeKind kind = steps[i].kind;
+    size_t j = (i + 1) % steps.size();
+    while (steps[j].node >= n) j = (j + 1) % steps.size();
+    res_.cycle.push_back(label(from, steps[j].node, kind));
+    if (j == 0) break;
+    i = j;
+  }
+  std::string text = fmt::format("cycle of {} transactions:", res_.cycle.size());
+  for (const CycleStep& s : res_.cycle) text += "\n    " + s.to_string();
+  violation(std::move(text));
+}
+
+}  // namespace
+
+Result<CheckResult> check_history(const std::vector<HistoryRecord>& records) { return Checker(records).run(); }
+
+}  // namespace remora::histcheck
