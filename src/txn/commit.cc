@@ -17,7 +17,9 @@ namespace remora {
 
 using txn_detail::EntryHeader;
 using txn_detail::Method;
+using txn_detail::MsgHeader;
 using txn_detail::MsgWriter;
+using txn_detail::padded;
 
 namespace txn_detail {
 
@@ -29,19 +31,49 @@ struct Outgoing {
   Status status;
 };
 
-// The commit of one transaction: its messages, built from the Tx.
+// The commit of one transaction: its messages, built from the Tx. Records
+// to one node share a message while they fit in a ring record; payloads
+// too large for one go ahead in kStage pieces.
 struct CommitPlan {
   TxnEngine& eng;
   Tx& tx;
-  std::vector<Outgoing> lock, backup, primary;
+  const size_t limit;  // largest RPC request
+  std::vector<Outgoing> stage_lock, lock, stage_backup, backup, primary;
 
-  CommitPlan(TxnEngine& e, Tx& t) : eng(e), tx(t) {}
+  CommitPlan(TxnEngine& e, Tx& t) : eng(e), tx(t), limit(e.engine().rpc().max_request()) {}
 
-  MsgWriter& to(std::vector<Outgoing>& v, NodeId n, Method m) {
-    for (Outgoing& o : v)
-      if (o.to == n) return o.msg;
-    v.push_back({n, m, MsgWriter(tx.id(), eng.store().map().epoch()), {}});
+  Outgoing fresh(NodeId n, Method m) {
+    return Outgoing{n, m, MsgWriter(tx.id(), eng.store().map().epoch()), {}};
+  }
+
+  // The message to `n` that has room for `need` more bytes.
+  MsgWriter& to(std::vector<Outgoing>& v, NodeId n, Method m, size_t need) {
+    for (auto it = v.rbegin(); it != v.rend(); ++it) {
+      if (it->to != n) continue;
+      if (it->msg.size() + need <= limit) return it->msg;
+      break;
+    }
+    const bool first = std::none_of(v.begin(), v.end(), [n](const Outgoing& o) { return o.to == n; });
+    v.push_back(fresh(n, m));
+    if (first && m == Method::kCommitBackup) eng.piggyback_truncations(n, v.back().msg);
     return v.back().msg;
+  }
+
+  void add(std::vector<Outgoing>& stage, std::vector<Outgoing>& v, NodeId n, Method m,
+           const EntryHeader& h, std::span<const std::byte> payload) {
+    const size_t room = sizeof(MsgHeader) + sizeof(TxId) * eng.options().truncate_batch;
+    const size_t need = sizeof(EntryHeader) + padded(static_cast<uint32_t>(payload.size()));
+    if (room + need <= limit) {
+      to(v, n, m, need).add_entry(h, payload);
+      return;
+    }
+    const size_t piece = (limit - sizeof(MsgHeader) - sizeof(EntryHeader)) & ~size_t{7};
+    for (size_t off = 0; off < payload.size(); off += piece) {
+      stage.push_back(fresh(n, Method::kStage));
+      const size_t len = std::min(piece, payload.size() - off);
+      stage.back().msg.add_entry(EntryHeader{h.addr, off, payload.size(), 0, 0}, payload.subspan(off, len));
+    }
+    to(v, n, m, sizeof(EntryHeader)).add_staged_entry(h);
   }
 
   void build() {
@@ -50,15 +82,13 @@ struct CommitPlan {
       if (!e.written) continue;
       const EntryHeader h{e.addr.raw(), e.seen, obj::next_word(e.seen, !e.freed), e.size, 0};
       const std::span<const std::byte> payload(e.data, e.size);
-      to(lock, e.primary, Method::kLock).add_entry(h, payload);
-      for (NodeId b : map.backups(e.addr.region())) {
-        MsgWriter& w = to(backup, b, Method::kCommitBackup);
-        if (w.entries() == 0) eng.piggyback_truncations(b, w);
-        w.add_entry(h, payload);
-      }
+      add(stage_lock, lock, e.primary, Method::kLock, h, payload);
+      for (NodeId b : map.backups(e.addr.region()))
+        add(stage_backup, backup, b, Method::kCommitBackup, h, payload);
     }
-    for (const Outgoing& o : lock) primary.push_back({o.to, Method::kCommitPrimary,
-                                                      MsgWriter(tx.id(), map.epoch()), {}});
+    for (const Outgoing& o : lock)
+      if (std::none_of(primary.begin(), primary.end(), [&](const Outgoing& p) { return p.to == o.to; }))
+        primary.push_back(fresh(o.to, Method::kCommitPrimary));
   }
 };
 
@@ -96,11 +126,13 @@ Status TxnEngine::send(Context& ctx, std::vector<Outgoing>& out) {
   return Status::OK();
 }
 
-Status TxnEngine::abort_locks(Context& ctx, Tx& tx, const std::vector<Outgoing>& lock) {
+Status TxnEngine::abort_locks(Context& ctx, Tx& tx, const std::vector<Outgoing>& lock, bool staged) {
   std::vector<Outgoing> aborts;
   for (const Outgoing& o : lock) {
-    // A refusal released what it had taken; anything else may hold locks.
-    if (o.status.code() == Code::kConflict) continue;
+    // A refusal released what it had taken (and its staged payloads);
+    // anything else may hold locks or staged pieces. One ABORT per node.
+    if (o.status.code() == Code::kConflict && !staged) continue;
+    if (std::any_of(aborts.begin(), aborts.end(), [&](const Outgoing& a) { return a.to == o.to; })) continue;
     aborts.push_back({o.to, Method::kAbort, MsgWriter(tx.id(), store_.map().epoch()), {}});
   }
   return send(ctx, aborts);
@@ -122,8 +154,9 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
   }
   CommitPlan plan(*this, tx);
   plan.build();
-  // LOCKING
-  Status st = send(ctx, plan.lock);
+  // LOCKING (large payloads staged first)
+  Status st = send(ctx, plan.stage_lock);
+  if (st.ok()) st = send(ctx, plan.lock);
   if (st.ok()) {
     // VALIDATING
     st = validate(ctx, tx);
@@ -133,11 +166,12 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
   }
   // COMMIT_BACKUP
   if (st.ok()) {
-    st = send(ctx, plan.backup);
+    st = send(ctx, plan.stage_backup);
+    if (st.ok()) st = send(ctx, plan.backup);
     if (!st.ok()) *cause = AbortCause::kError;
   }
   if (!st.ok()) {
-    (void)abort_locks(ctx, tx, plan.lock);  // ABORTING
+    (void)abort_locks(ctx, tx, plan.lock, !plan.stage_lock.empty());  // ABORTING
     requeue_truncations(plan.backup);
     return st;
   }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+
 #include "remora/txn/object.h"
 #include "remora/txn/txn_engine.h"
 
@@ -21,6 +23,7 @@ Status Participant::handle(uint16_t method, NodeId from, std::span<const std::by
                                        store_.map().epoch()));
   truncate(m->truncs);
   switch (method) {
+    case kStage: return stage(*m);
     case kLock: return lock(*m, req);
     case kValidate: return validate(*m);
     case kCommitBackup: return commit_backup(*m, req);
@@ -31,9 +34,61 @@ Status Participant::handle(uint16_t method, NodeId from, std::span<const std::by
   return Status::InvalidArgument(fmt::format("unknown transaction method {}", method));
 }
 
+Status Participant::stage(const MsgView& m) {
+  for (const EntryView& ev : m.entries) {
+    Staged& st = staging_[m.header.tx][ev.h.addr];
+    const uint64_t total = ev.h.new_word, offset = ev.h.expected;
+    if (total > (1ull << 31) || offset + ev.payload.size() > total)
+      return Status::Corrupt(fmt::format("staged piece {}+{} of {} B", offset, ev.payload.size(), total));
+    if (st.data.size() != total) st.data.assign(total, std::byte{0});
+    std::memcpy(st.data.data() + offset, ev.payload.data(), ev.payload.size());
+    st.got += ev.payload.size();
+  }
+  return Status::OK();
+}
+
+Result<std::vector<std::byte>> Participant::materialize(const MsgView& m, std::span<const std::byte> req) {
+  bool staged = false;
+  for (const EntryView& ev : m.entries) staged |= (ev.h.flags & kStaged) != 0;
+  if (!staged) return std::vector<std::byte>(req.begin(), req.end());
+  MsgWriter w(m.header.tx, m.header.epoch);
+  auto& pieces = staging_[m.header.tx];
+  for (const EntryView& ev : m.entries) {
+    if (!(ev.h.flags & kStaged)) {
+      w.add_entry(ev.h, ev.payload);
+      continue;
+    }
+    auto it = pieces.find(ev.h.addr);
+    if (it == pieces.end() || it->second.data.size() != ev.h.size || it->second.got != ev.h.size)
+      return Status::Corrupt(fmt::format("staged payload of {} incomplete", GAddr::from_raw(ev.h.addr).to_string()));
+    EntryHeader h = ev.h;
+    h.flags = 0;
+    w.add_entry(h, it->second.data);
+    pieces.erase(it);
+  }
+  if (pieces.empty()) staging_.erase(m.header.tx);
+  auto bytes = w.bytes();
+  return std::vector<std::byte>(bytes.begin(), bytes.end());
+}
+
 Status Participant::lock(const MsgView& m, std::span<const std::byte> req) {
-  if (lock_log_.count(m.header.tx))
-    return Status::InvalidArgument(fmt::format("tx {} is already locked here", m.header.tx.to_string()));
+  auto full = materialize(m, req);
+  if (!full.ok()) {
+    staging_.erase(m.header.tx);
+    return full.status();
+  }
+  auto view = parse_msg(*full);
+  if (!view.ok()) return Status::Internal("materialized LOCK does not parse: " + view.status().message());
+  Status st = lock_entries(*view);
+  if (!st.ok()) {
+    staging_.erase(m.header.tx);
+    return st;
+  }
+  lock_log_[m.header.tx].push_back(std::move(*full));  // a tx may lock in several messages
+  return Status::OK();
+}
+
+Status Participant::lock_entries(const MsgView& m) {
   for (size_t i = 0; i < m.entries.size(); ++i) {
     const EntryHeader& e = m.entries[i].h;
     const GAddr a = GAddr::from_raw(e.addr);
@@ -42,7 +97,7 @@ Status Participant::lock(const MsgView& m, std::span<const std::byte> req) {
     if (!o) {
       refuse = Status::OutOfRange(fmt::format("{} is not an object of this node", a.to_string()));
     } else if (obj::locked(e.expected) || !obj::cas_word(o, e.expected, e.expected | obj::kLockBit)) {
-      const uint64_t now = o ? obj::load_word(o) : 0;
+      const uint64_t now = obj::load_word(o);
       refuse = Status::Conflict(fmt::format("lock of {} refused: {} at version {}, read at {}",
                                             a.to_string(), obj::locked(now) ? "locked" : "changed",
                                             obj::version(now), obj::version(e.expected)));
@@ -53,7 +108,6 @@ Status Participant::lock(const MsgView& m, std::span<const std::byte> req) {
       return refuse;
     }
   }
-  lock_log_.emplace(m.header.tx, std::vector<std::byte>(req.begin(), req.end()));
   return Status::OK();
 }
 
@@ -85,7 +139,9 @@ Status Participant::commit_backup(const MsgView& m, std::span<const std::byte> r
     if (!store_.replica_object(a, obj::footprint(ev.h.size)))
       return Status::OutOfRange(fmt::format("node {} keeps no replica of {}", store_.self(), a.to_string()));
   }
-  backup_log_[m.header.tx].assign(req.begin(), req.end());
+  auto full = materialize(m, req);
+  if (!full.ok()) return full.status();
+  backup_log_[m.header.tx].push_back(std::move(*full));
   ++stats_.backup_records;
   return Status::OK();
 }
@@ -94,25 +150,30 @@ Status Participant::commit_primary(const MsgView& m) {
   auto it = lock_log_.find(m.header.tx);
   if (it == lock_log_.end())
     return Status::NotFound(fmt::format("tx {} holds no locks here", m.header.tx.to_string()));
-  auto logged = parse_msg(it->second);
-  if (!logged.ok()) return Status::Internal("lock log entry does not parse: " + logged.status().message());
-  for (const EntryView& ev : logged->entries) {
-    const GAddr a = GAddr::from_raw(ev.h.addr);
-    obj::install(store_.local_object(a, obj::footprint(ev.h.size)), ev.h.new_word, ev.payload);
-    ++stats_.installs;
-    if (obj::allocated(ev.h.new_word)) continue;
-    Status st = slabs_.release(a);  // a committed free: the slot can be reused
-    if (!st.ok()) spdlog::debug("freed object not reused: {}", st.to_string());
+  for (const std::vector<std::byte>& record : it->second) {
+    auto logged = parse_msg(record);
+    if (!logged.ok()) return Status::Internal("lock log entry does not parse: " + logged.status().message());
+    for (const EntryView& ev : logged->entries) {
+      const GAddr a = GAddr::from_raw(ev.h.addr);
+      obj::install(store_.local_object(a, obj::footprint(ev.h.size)), ev.h.new_word, ev.payload);
+      ++stats_.installs;
+      if (obj::allocated(ev.h.new_word)) continue;
+      Status st = slabs_.release(a);  // a committed free: the slot can be reused
+      if (!st.ok()) spdlog::debug("freed object not reused: {}", st.to_string());
+    }
   }
   lock_log_.erase(it);
   return Status::OK();
 }
 
 Status Participant::abort(const MsgView& m) {
+  staging_.erase(m.header.tx);
   auto it = lock_log_.find(m.header.tx);
   if (it == lock_log_.end()) return Status::OK();  // refused or never arrived: nothing held
-  auto logged = parse_msg(it->second);
-  if (logged.ok()) unlock(*logged, logged->entries.size());
+  for (const std::vector<std::byte>& record : it->second) {
+    auto logged = parse_msg(record);
+    if (logged.ok()) unlock(*logged, logged->entries.size());
+  }
   lock_log_.erase(it);
   return Status::OK();
 }
@@ -121,9 +182,11 @@ void Participant::truncate(std::span<const TxId> ids) {
   for (const TxId& id : ids) {
     auto it = backup_log_.find(id);
     if (it == backup_log_.end()) continue;
-    auto logged = parse_msg(it->second);
-    if (logged.ok())
-      for (const EntryView& ev : logged->entries) apply_to_replica(ev);
+    for (const std::vector<std::byte>& record : it->second) {
+      auto logged = parse_msg(record);
+      if (logged.ok())
+        for (const EntryView& ev : logged->entries) apply_to_replica(ev);
+    }
     backup_log_.erase(it);
     ++stats_.backup_applied;
   }

@@ -39,7 +39,11 @@ class Participant {
   size_t lock_log_size() const { return lock_log_.size(); }
 
  private:
+  // The request with every staged payload inlined (consumed from staging_).
+  Result<std::vector<std::byte>> materialize(const MsgView& m, std::span<const std::byte> req);
+  Status stage(const MsgView& m);
   Status lock(const MsgView& m, std::span<const std::byte> req);
+  Status lock_entries(const MsgView& m);
   Status validate(const MsgView& m);
   Status commit_backup(const MsgView& m, std::span<const std::byte> req);
   Status commit_primary(const MsgView& m);
@@ -52,10 +56,17 @@ class Participant {
   Store& store_;
   Slabs& slabs_;
   TxnStats& stats_;
+  using Records = std::vector<std::vector<std::byte>>;  // one or more messages
   // LOCK records until COMMIT_PRIMARY or ABORT.
-  std::unordered_map<TxId, std::vector<std::byte>, TxIdHash> lock_log_;
+  std::unordered_map<TxId, Records, TxIdHash> lock_log_;
   // COMMIT_BACKUP records until TRUNCATE.
-  std::unordered_map<TxId, std::vector<std::byte>, TxIdHash> backup_log_;
+  std::unordered_map<TxId, Records, TxIdHash> backup_log_;
+  // Payloads staged ahead of their LOCK / COMMIT_BACKUP, by tx and address.
+  struct Staged {
+    std::vector<std::byte> data;
+    uint64_t got = 0;
+  };
+  std::unordered_map<TxId, std::unordered_map<uint64_t, Staged>, TxIdHash> staging_;
 };
 
 }  // namespace remora::txn_detail

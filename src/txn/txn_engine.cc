@@ -48,7 +48,7 @@ size_t TxnEngine::backup_log_size() const { return participant_->backup_log_size
 
 Status TxnEngine::register_methods() {
   for (uint16_t m : {Method::kLock, Method::kValidate, Method::kCommitBackup, Method::kCommitPrimary,
-                     Method::kAbort, Method::kTruncate, Method::kCatalog}) {
+                     Method::kAbort, Method::kTruncate, Method::kCatalog, Method::kStage}) {
     REMORA_RETURN_IF_ERROR(engine_.rpc().register_handler(
         m, [this, m](NodeId from, std::span<const std::byte> req, std::vector<std::byte>& resp) {
           return participant_->handle(m, from, req, resp);

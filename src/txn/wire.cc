@@ -41,6 +41,15 @@ void MsgWriter::add_entry(const EntryHeader& e, std::span<const std::byte> paylo
   bump(true);
 }
 
+void MsgWriter::add_staged_entry(const EntryHeader& e) {
+  const size_t at = buf_.size();
+  buf_.resize(at + sizeof e);
+  EntryHeader h = e;
+  h.flags |= kStaged;
+  std::memcpy(buf_.data() + at, &h, sizeof h);
+  bump(true);
+}
+
 Result<MsgView> parse_msg(std::span<const std::byte> b) {
   MsgView v;
   if (b.size() < sizeof(MsgHeader))
@@ -60,10 +69,12 @@ Result<MsgView> parse_msg(std::span<const std::byte> b) {
       return Status::Corrupt(fmt::format("entry {} of {} cut short", i, v.header.entries));
     std::memcpy(&e.h, b.data() + at, sizeof e.h);
     at += sizeof e.h;
-    if (b.size() - at < padded(e.h.size))
+    if (e.h.flags & ~kStaged) return Status::Corrupt(fmt::format("entry {}: flags {:#x}", i, e.h.flags));
+    const uint32_t inline_size = (e.h.flags & kStaged) ? 0 : e.h.size;
+    if (b.size() - at < padded(inline_size))
       return Status::Corrupt(fmt::format("entry {}: payload of {} B cut short", i, e.h.size));
-    e.payload = b.subspan(at, e.h.size);
-    at += padded(e.h.size);
+    e.payload = b.subspan(at, inline_size);
+    at += padded(inline_size);
     v.entries.push_back(e);
   }
   if (at != b.size()) return Status::Corrupt(fmt::format("{} trailing bytes", b.size() - at));

@@ -4,6 +4,10 @@
 //   MsgHeader | truncs x TxId | entries x (EntryHeader | payload padded to 8)
 // LOCK and COMMIT_BACKUP carry payloads; VALIDATE carries entries with size
 // 0 (addr + expected word); COMMIT_PRIMARY, ABORT and TRUNCATE carry none.
+// A payload too large for one ring record travels ahead in kStage messages
+// (entry: addr, expected = offset, new_word = total size, a piece of the
+// payload), and the LOCK or COMMIT_BACKUP entry is flagged kStaged. A
+// transaction's records to one node may span several messages.
 // Replies are the RPC status (OK, or kConflict naming the object) and an
 // empty body.
 #pragma once
@@ -26,7 +30,11 @@ enum Method : uint16_t {
   kAbort = 21,
   kTruncate = 22,
   kCatalog = 23,
+  kStage = 24,
 };
+
+// EntryHeader::flags
+constexpr uint32_t kStaged = 1;  // payload sent before in kStage messages
 
 struct MsgHeader {
   TxId tx;
@@ -40,8 +48,8 @@ struct EntryHeader {
   uint64_t addr;      // raw GAddr of the object header
   uint64_t expected;  // LOCK / VALIDATE: the word read (unlocked)
   uint64_t new_word;  // LOCK / COMMIT_BACKUP: the word installed at commit
-  uint32_t size;      // payload bytes that follow
-  uint32_t flags;     // reserved, 0
+  uint32_t size;      // payload bytes (that follow unless kStaged)
+  uint32_t flags;     // kStaged or 0
 };
 static_assert(sizeof(EntryHeader) == 32);
 
@@ -53,6 +61,8 @@ class MsgWriter {
   MsgWriter(const TxId& tx, uint32_t epoch);
   void add_trunc(const TxId& t);  // REQUIRES: before any entry
   void add_entry(const EntryHeader& e, std::span<const std::byte> payload);
+  // An entry whose payload (e.size bytes) was staged.
+  void add_staged_entry(const EntryHeader& e);
   std::span<const std::byte> bytes() const { return buf_; }
   uint16_t entries() const;
   size_t size() const { return buf_.size(); }

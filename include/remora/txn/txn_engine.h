@@ -141,7 +141,7 @@ class TxnEngine {
   // Sends every message (to this node: served in place) and waits for all
   // answers; each message's outcome in its status; returns the first error.
   Status send(Context& ctx, std::vector<txn_detail::Outgoing>& out);
-  Status abort_locks(Context& ctx, Tx& tx, const std::vector<txn_detail::Outgoing>& lock);
+  Status abort_locks(Context& ctx, Tx& tx, const std::vector<txn_detail::Outgoing>& lock, bool staged);
   Status validate_one_sided(Context& ctx, std::span<const Tx::Entry* const> entries);
   void piggyback_truncations(NodeId node, txn_detail::MsgWriter& w);
   void requeue_truncations(const std::vector<txn_detail::Outgoing>& backup);
