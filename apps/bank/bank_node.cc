@@ -4,6 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -18,7 +21,8 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr auto kBarrier = 300s;
-constexpr uint16_t kNetMethod = 200;  // app RPC: this node's net money change
+constexpr uint16_t kNetMethod = 200;   // app RPC: this node's net money change
+constexpr uint16_t kEchoMethod = 201;  // app RPC: echo, the message round-trip baseline
 constexpr int kRttSamples = 2000;
 
 double percentile_us(std::vector<uint64_t>& v, double q) {
@@ -93,6 +97,11 @@ class BankNode {
             std::memcpy(resp.data(), &net, 8);
             return Status::OK();
           }));
+      REMORA_RETURN_IF_ERROR(e.rpc().register_handler(
+          kEchoMethod, [](NodeId, std::span<const std::byte> req, std::vector<std::byte>& resp) {
+            resp.assign(req.begin(), req.end());
+            return Status::OK();
+          }));
       return node_->barrier(e, kBarrier);
     });
   }
@@ -121,7 +130,9 @@ class BankNode {
     return node_->run([&](Engine& e) { return node_->barrier(e, kBarrier); });
   }
 
-  // The baseline: one-sided 64 B READs to the next node, one at a time.
+  // The baselines, to the next node, one at a time: one-sided 64 B READs
+  // and 64 B RPC echoes (a message round trip through the rings, which is
+  // what each commit phase costs).
   Status measure_rtt() {
     const std::vector<NodeId> ids = node_ids();
     const size_t pos = static_cast<size_t>(std::find(ids.begin(), ids.end(), id_) - ids.begin() + 1) % ids.size();
@@ -135,7 +146,19 @@ class BankNode {
           REMORA_RETURN_IF_ERROR(ctx.read(peer, target, ctx.scratch().data(), 64));
           rtt_ns_.push_back(now_ns() - t0);
         }
+        const std::array<std::byte, 64> msg{};
+        for (int i = 0; i < kRttSamples; ++i) {
+          const uint64_t t0 = now_ns();
+          REMORA_RETURN_IF_ERROR(ctx.call(peer, kEchoMethod, msg, 10s));
+          echo_ns_.push_back(now_ns() - t0);
+        }
+        measured_at_ = now_ns();
         return Status::OK();
+      });
+      // Keep this engine busy (as under load) while the peers measure too,
+      // so echoes are answered by a polling engine, not a napping one.
+      w.spawn([&](Context& ctx) {
+        while (measured_at_ == 0 || now_ns() < measured_at_ + 300'000'000) ctx.yield();
       });
     });
     REMORA_RETURN_IF_ERROR(st);
@@ -252,6 +275,7 @@ class BankNode {
     j["latency"] = latency_json(std::move(all.latency_ns));
     j["send_payment"] = latency_json(std::move(all.send_payment_ns));
     j["fabric_read_64b"] = latency_json(rtt_ns_);
+    j["message_rtt_64b"] = latency_json(echo_ns_);
     j["net"] = all.net;
     if (!invariant_.is_null()) j["invariant"] = invariant_;
     if (o_.check) j["replicas"] = replicas_.ok() ? "equal" : replicas_.to_string();
@@ -267,7 +291,8 @@ class BankNode {
   std::vector<std::unique_ptr<TxnEngine>> txns_;
   std::vector<BankStats> stats_;
   BankLayout layout_;
-  std::vector<uint64_t> rtt_ns_;
+  std::vector<uint64_t> rtt_ns_, echo_ns_;
+  uint64_t measured_at_ = 0;
   double seconds_ = 0;
   nlohmann::json invariant_;
   Status replicas_;

@@ -58,11 +58,13 @@ double hist_percentile(const std::map<int, uint64_t>& h, uint64_t total, double 
 std::string node_line(const nlohmann::json& j) {
   const auto& l = j["latency"];
   return fmt::format("node {}: {:.0f} tx/s committed ({} in {:.1f} s), abort rate {:.1f}%, latency p50 {:.1f} us "
-                     "p99 {:.1f} us p999 {:.1f} us; transfer p50 {:.1f} us; fabric 64 B read p50 {:.2f} us",
+                     "p99 {:.1f} us p999 {:.1f} us; transfer p50 {:.1f} us; baselines p50: 64 B read {:.2f} us, "
+                     "message round trip {:.2f} us",
                      j["node"].get<int>(), j["tx_per_s"].get<double>(), j["committed"].get<uint64_t>(),
                      j["seconds"].get<double>(), 100 * j["abort_rate"].get<double>(), l["p50_us"].get<double>(),
                      l["p99_us"].get<double>(), l["p999_us"].get<double>(),
-                     j["send_payment"]["p50_us"].get<double>(), j["fabric_read_64b"]["p50_us"].get<double>());
+                     j["send_payment"]["p50_us"].get<double>(), j["fabric_read_64b"]["p50_us"].get<double>(),
+                     j["message_rtt_64b"]["p50_us"].get<double>());
 }
 
 // Sums the nodes' results into one "cluster" object; false if any check failed.

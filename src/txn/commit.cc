@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "remora/common/latency.h"
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
 #include "remora/txn/txn_engine.h"
@@ -126,6 +127,28 @@ Status TxnEngine::send(Context& ctx, std::vector<Outgoing>& out) {
   return Status::OK();
 }
 
+Status TxnEngine::post(Context& ctx, std::vector<Outgoing>& out) {
+  std::vector<std::byte> resp;
+  const uint64_t give_up = now_ns() + static_cast<uint64_t>(options_.rpc_timeout.count());
+  for (Outgoing& o : out) {
+    if (o.to == self()) {
+      resp.clear();
+      o.status = participant_->handle(o.method, self(), o.msg.bytes(), resp);
+      continue;
+    }
+    // A ring record of type `method`: ordered after everything this thread
+    // sent to that node before, and before everything it sends later.
+    for (;;) {
+      o.status = engine_.messenger().send(o.to, o.method, o.msg.bytes());
+      if (o.status.code() != Code::kFull || now_ns() > give_up) break;
+      ctx.yield();  // the ring drains as the peer polls
+    }
+  }
+  for (const Outgoing& o : out)
+    if (!o.status.ok()) return o.status;
+  return Status::OK();
+}
+
 Status TxnEngine::abort_locks(Context& ctx, Tx& tx, const std::vector<Outgoing>& lock, bool staged) {
   std::vector<Outgoing> aborts;
   for (const Outgoing& o : lock) {
@@ -135,7 +158,7 @@ Status TxnEngine::abort_locks(Context& ctx, Tx& tx, const std::vector<Outgoing>&
     if (std::any_of(aborts.begin(), aborts.end(), [&](const Outgoing& a) { return a.to == o.to; })) continue;
     aborts.push_back({o.to, Method::kAbort, MsgWriter(tx.id(), store_.map().epoch()), {}});
   }
-  return send(ctx, aborts);
+  return post(ctx, aborts);
 }
 
 Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
@@ -175,9 +198,11 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
     requeue_truncations(plan.backup);
     return st;
   }
-  // COMMIT_PRIMARY
+  // COMMIT_PRIMARY: committed once every backup has the records; a local
+  // primary installs at once, remote ones as their record arrives (until
+  // then the objects stay locked, so no reader sees the old versions).
   tx.installing_ = true;
-  st = send(ctx, plan.primary);
+  st = post(ctx, plan.primary);
   if (!st.ok()) {
     *cause = AbortCause::kError;
     return st.with_context("commit-primary (outcome unknown until recovery)");

@@ -2,6 +2,7 @@
 #include "remora/txn/txn_engine.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
@@ -54,6 +55,16 @@ Status TxnEngine::register_methods() {
           return participant_->handle(m, from, req, resp);
         }));
   }
+  // COMMIT_PRIMARY and ABORT also come as one-way ring records.
+  engine_.rpc().set_default_handler([this](NodeId from, uint16_t type, std::span<const std::byte> payload) {
+    std::vector<std::byte> unused;
+    Status st = type == Method::kCommitPrimary || type == Method::kAbort
+                    ? participant_->handle(type, from, payload, unused)
+                    : Status::InvalidArgument(fmt::format("unexpected record type {}", type));
+    if (st.ok()) return;
+    ++stats_.oneway_failed;
+    spdlog::warn("node {} thread {}: record {} from node {}: {}", self(), thread(), type, from, st.to_string());
+  });
   return Status::OK();
 }
 

@@ -71,7 +71,8 @@ class TxnLoopback {
     for (;;) {
       bool busy = false;
       for (auto& w : workers_) {
-        w->poll_once();
+        // Work found (e.g. a one-way record served) keeps the loop going too.
+        busy |= w->poll_once() > 0;
         busy |= w->live() > 0 || w->queued() > 0;
       }
       if (!busy) break;

@@ -80,6 +80,7 @@ struct TxnStats {
   uint64_t backup_records = 0;
   uint64_t backup_applied = 0;
   uint64_t truncations_sent = 0;
+  uint64_t oneway_failed = 0;  // one-way records (COMMIT_PRIMARY, ABORT) refused here
   uint64_t aborts_total() const;
 };
 
@@ -141,6 +142,9 @@ class TxnEngine {
   // Sends every message (to this node: served in place) and waits for all
   // answers; each message's outcome in its status; returns the first error.
   Status send(Context& ctx, std::vector<txn_detail::Outgoing>& out);
+  // Sends one-way records (COMMIT_PRIMARY, ABORT); does not wait for them
+  // to be served.
+  Status post(Context& ctx, std::vector<txn_detail::Outgoing>& out);
   Status abort_locks(Context& ctx, Tx& tx, const std::vector<txn_detail::Outgoing>& lock, bool staged);
   Status validate_one_sided(Context& ctx, std::span<const Tx::Entry* const> entries);
   void piggyback_truncations(NodeId node, txn_detail::MsgWriter& w);
