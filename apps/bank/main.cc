@@ -124,6 +124,7 @@ int run_all(const Args& a, const Config& cfg) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded()) return;
     fmt::print("{}\n", line);
+    std::fflush(stdout);  // whole lines: stdout and stderr may share a pipe
     fmt::print(stderr, "[bank] {}\n", node_line(j));
     results.push_back(std::move(j));
   };
@@ -149,6 +150,7 @@ int run_all(const Args& a, const Config& cfg) {
   nlohmann::json sum;
   ok &= summarize(results, &sum);
   fmt::print("{}\n", sum.dump());
+  std::fflush(stdout);
   fmt::print(stderr, "[bank] cluster: {:.0f} tx/s committed, abort rate {:.1f}%, latency p50 {:.1f} us p99 {:.1f} us "
                      "p999 {:.1f} us (merged histogram)\n",
              sum["tx_per_s"].get<double>(), 100 * sum["abort_rate"].get<double>(), sum["latency_p50_us"].get<double>(),

@@ -38,7 +38,9 @@ std::byte* Tx::arena_alloc(uint32_t size) {
   const size_t need = (size + 15u) & ~size_t{15};
   if (chunks_.empty() || chunk_used_ + need > chunk_size_) {
     chunk_size_ = std::max(kChunk, need);
-    chunks_.push_back(std::unique_ptr<std::byte[]>(new (std::align_val_t{16}) std::byte[chunk_size_]));
+    // operator new aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16 on x86-64).
+    static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16);
+    chunks_.push_back(std::unique_ptr<std::byte[]>(new std::byte[chunk_size_]));
     chunk_used_ = 0;
   }
   std::byte* p = chunks_.back().get() + chunk_used_;

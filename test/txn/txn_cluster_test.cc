@@ -50,7 +50,7 @@ TEST_P(TxnClusterTest, BankUnderHeavyContentionKeepsMoneyReplicasAndStrictSerial
   o.bank.accounts = 200;
   o.bank.hot = 6;  // six hot accounts for the whole cluster
   o.bank.hot_fraction = 0.9;
-  o.bank.max_txns = GetParam().name == std::string("tcp") ? 40 : 120;
+  o.bank.max_txns = GetParam().name == std::string("tcp") ? 30 : 60;
   o.bank.duration = 60s;
   o.coroutines = 16;
   o.history_dir = temp_dir("bank-history");
