@@ -51,6 +51,8 @@ Result<HistoryRecord> parse_history_line(std::string_view line);
 // Every record of one history file. Errors name "path:line: ...". Empty
 // lines are skipped.
 Result<std::vector<HistoryRecord>> read_history_file(const std::string& path);
+// The same, appending to `out` (which keeps what was read before an error).
+Status append_history_file(const std::string& path, std::vector<HistoryRecord>* out);
 
 // The file one node writes into `dir`.
 std::string history_file_path(const std::string& dir, NodeId node);
