@@ -61,7 +61,9 @@ std::string history_file_path(const std::string& dir, NodeId node);
 // formats into its own buffer (behind a mutex only flush() ever contends
 // for), and a thread whose buffer reaches kBufferBytes writes it out itself,
 // under a file mutex, while the other threads go on appending. Lines of
-// different threads reach the file in any order.
+// different threads reach the file in any order. A thread's buffer lives as
+// long as the writer, so threads may come and go. REQUIRES: no append()
+// runs concurrently with the destructor.
 class HistoryWriter {
  public:
   static constexpr size_t kBufferBytes = 256 * 1024;
