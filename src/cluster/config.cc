@@ -3,9 +3,11 @@
 // Validation is strict on purpose: an unknown key is an error, so a typo like
 // `thread = 4` cannot silently leave the default in place.
 #include "remora/cluster/config.h"
+#include "remora/cluster/region_map.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <fmt/format.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
@@ -132,7 +134,7 @@ Status read_cluster(const TomlFields& root, Config* c) {
   TomlFields f(*table, root.source(), "cluster");
   REMORA_RETURN_IF_ERROR(
       f.check_keys({"id", "transport", "threads", "region_size", "regions_per_node", "ring_size",
-                    "connect_timeout_ms", "peer_timeout_ms"}));
+                    "connect_timeout_ms", "peer_timeout_ms", "backups"}));
   REMORA_RETURN_IF_ERROR(read_cluster_id(f, c));
   REMORA_RETURN_IF_ERROR(read_transport(f, c));
   REMORA_RETURN_IF_ERROR(f.read_int("threads", 1, 64, &c->threads));
@@ -292,6 +294,34 @@ FabricOptions Config::fabric_options(NodeId self) const {
   return o;
 }
 
+// [cluster] backups: 0..2 and fewer than the nodes; unset means 1 when there
+// are at least two nodes. Read after the nodes, which bound it.
+Status read_backups(const TomlFields& root, Config* c) {
+  const toml::table* table = nullptr;
+  REMORA_RETURN_IF_ERROR(sub_table(root, "cluster", &table));
+  TomlFields f(*table, root.source(), "cluster");
+  std::optional<int64_t> backups;
+  REMORA_RETURN_IF_ERROR(f.get_int("backups", 0, RegionMap::kMaxBackups, &backups));
+  const size_t nodes = c->nodes.size();
+  if (!backups) {
+    c->backups = nodes >= 2 ? 1 : 0;
+    return Status::OK();
+  }
+  if (static_cast<size_t>(*backups) >= nodes) {
+    return f.error("backups", fmt::format("{} backups need at least {} nodes (the config has {})",
+                                          *backups, *backups + 1, nodes));
+  }
+  c->backups = static_cast<uint32_t>(*backups);
+  return Status::OK();
+}
+
+Status check_replica_space(const TomlFields& root, const Config& c) {
+  if (c.nodes.size() * c.regions_per_node < RegionMap::kReplicaBase) return Status::OK();
+  return located_error(root.source(), file_start(), "cluster.regions_per_node",
+                       fmt::format("{} nodes x {} regions leave no room for replica region ids",
+                                   c.nodes.size(), c.regions_per_node));
+}
+
 Result<Config> parse_config(std::string_view text, std::string_view source) {
   toml::table root;
   REMORA_RETURN_IF_ERROR(parse_toml(text, source, &root));
@@ -303,6 +333,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
   REMORA_RETURN_IF_ERROR(read_ucx(fields, &c));
   REMORA_RETURN_IF_ERROR(read_verbs(fields, &c));
   REMORA_RETURN_IF_ERROR(read_nodes(fields, &c));
+  REMORA_RETURN_IF_ERROR(read_backups(fields, &c));
+  REMORA_RETURN_IF_ERROR(check_replica_space(fields, c));
   return c;
 }
 

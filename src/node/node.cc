@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "node/bootstrap.h"
+#include "remora/cluster/region_map.h"
 #include "remora/msg/system_layout.h"
 
 namespace remora {
@@ -38,6 +39,11 @@ Status Node::init() {
     auto r = fabric_->register_region(region_id(self_, 1 + i), cfg_.region_size);
     if (!r.ok()) return r.status().with_context(fmt::format("data region {}", i));
     data_.push_back(*r);
+  }
+  for (const RegionMap::Replica& rep : RegionMap(cfg_).replicas_on(self_)) {
+    auto r = fabric_->register_region(rep.local_region, cfg_.region_size);
+    if (!r.ok())
+      return r.status().with_context(fmt::format("replica of {}", GAddr(rep.primary_region, 0).to_string()));
   }
   for (uint32_t t = 0; t < cfg_.threads; ++t) {
     auto s = fabric_->register_region(region_id(self_, kScratchIndex + t), kScratchSize);

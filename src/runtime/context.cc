@@ -88,6 +88,48 @@ Status Context::call(NodeId to, uint16_t method, std::span<const std::byte> req,
   return std::move(s.rpc_status);
 }
 
+Status Context::call_all(std::span<Call> calls, std::chrono::nanoseconds timeout) {
+  Worker& w = *worker_;
+  if (!w.engine_.has_messaging()) return Status::Unavailable("the engine has no RPC endpoint");
+  Slot& s = slot();
+  const uint64_t give_up = w.now_ns() + static_cast<uint64_t>(timeout.count());
+  std::vector<uint32_t> todo(calls.size()), full;
+  for (uint32_t i = 0; i < calls.size(); ++i) {
+    todo[i] = i;
+    calls[i].status = Status::OK();
+  }
+  while (!todo.empty()) {
+    const uint32_t gen = w.begin_wait(s);
+    uint32_t sent = 0;
+    full.clear();
+    for (uint32_t i : todo) {
+      Call& c = calls[i];
+      auto done = [ref = w.self_ref_, idx = slot_, gen, i](Status st, std::span<const std::byte> b) {
+        if (Worker* me = *ref) me->on_rpc_part(idx, gen, i, std::move(st), b);
+      };
+      Status st = w.engine_.rpc().call(c.to, c.method, c.req, timeout, done);
+      if (st.ok()) {
+        ++sent;
+      } else if (st.code() == Code::kFull && w.now_ns() < give_up) {
+        full.push_back(i);
+      } else {
+        c.status = st.with_context(fmt::format("call to node {}", c.to));
+      }
+    }
+    if (sent > 0) {
+      s.calls = calls;
+      w.wait(s, sent);
+      s.calls = {};
+    } else if (!full.empty()) {
+      yield();  // nothing outstanding: the rings drain while others run
+    }
+    todo.swap(full);
+  }
+  for (Call& c : calls)
+    if (!c.status.ok()) return c.status;
+  return Status::OK();
+}
+
 void Context::yield() {
   Slot& s = slot();
   worker_->make_ready(s);

@@ -38,6 +38,7 @@ struct Slot {
   std::span<Code> codes;  // per-request codes, if the caller asked
   Status rpc_status;
   std::vector<std::byte>* rpc_resp = nullptr;
+  std::span<Context::Call> calls;  // the current call_all(), if any
 
   // This coroutine's stack, for the sanitizer's fiber annotations.
   const void* stack_bottom = nullptr;

@@ -35,6 +35,7 @@ uint32_t Worker::begin_wait(Slot& s) {
   s.first_index = 0;
   s.codes = {};
   s.rpc_resp = nullptr;
+  s.calls = {};
   return s.gen;
 }
 
@@ -103,6 +104,19 @@ void Worker::on_rpc_done(uint32_t slot, uint32_t gen, Status st, std::span<const
   s->rpc_status = std::move(st);
   s->pending = 0;
   make_ready(*s);
+}
+
+void Worker::on_rpc_part(uint32_t slot, uint32_t gen, uint32_t index, Status st,
+                         std::span<const std::byte> resp) {
+  Slot* s = waiting_slot(slot, gen);
+  if (!s || index >= s->calls.size()) {
+    ++stats_.stale_completions;
+    return;
+  }
+  Context::Call& c = s->calls[index];
+  if (c.resp) c.resp->assign(resp.begin(), resp.end());
+  c.status = std::move(st);
+  if (--s->pending == 0) make_ready(*s);
 }
 
 }  // namespace remora

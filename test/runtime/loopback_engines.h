@@ -3,6 +3,7 @@
 // them, plus one data region per node. For the runtime suites.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -18,11 +19,17 @@ class LoopbackEngines {
   static constexpr uint64_t kScratchSize = 4 << 20;  // as Node::kScratchSize
   static constexpr uint32_t kRingSize = 16 << 10;
 
+  // Registers further regions of node n before the nodes exchange their
+  // info (e.g. the replica regions of the transaction store).
+  using ExtraRegions = std::function<Status(NodeId n, Fabric& f)>;
+
   static Result<std::unique_ptr<LoopbackEngines>> create(uint32_t nodes, uint32_t threads = 1,
-                                                         uint64_t data_size = 1 << 20) {
+                                                         uint64_t data_size = 1 << 20,
+                                                         ExtraRegions extra = {}) {
     auto layout = SystemLayout::create(nodes, threads, kRingSize);
     if (!layout.ok()) return layout.status();
     std::unique_ptr<LoopbackEngines> c(new LoopbackEngines());
+    c->extra_ = std::move(extra);
     REMORA_RETURN_IF_ERROR(c->build(nodes, threads, data_size, *layout));
     return c;
   }
@@ -66,6 +73,7 @@ class LoopbackEngines {
     auto data = node.fabric->register_region(region_id(n, 1), data_size);
     if (!data.ok()) return data.status();
     node.data = *data;
+    if (extra_) REMORA_RETURN_IF_ERROR(extra_(n, *node.fabric));
     for (uint32_t t = 0; t < threads; ++t) {
       auto scratch = node.fabric->register_region(region_id(n, 0x8000 + t), kScratchSize);
       if (!scratch.ok()) return scratch.status();
@@ -91,6 +99,7 @@ class LoopbackEngines {
   }
 
   std::shared_ptr<LoopbackNetwork> net_;
+  ExtraRegions extra_;
   std::vector<Node> nodes_;
 };
 

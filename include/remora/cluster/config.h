@@ -28,6 +28,7 @@ struct Config {
   uint32_t threads = 1;             // engine threads per node
   uint64_t region_size = 64 << 20;  // bytes per data region
   uint32_t regions_per_node = 1;
+  uint32_t backups = 0;             // f: backups per data region (region_map.h)
   uint64_t ring_size = 64 << 10;    // bytes per incoming message ring
   uint32_t connect_timeout_ms = 10000;
   uint32_t peer_timeout_ms = 2000;  // control heartbeat silence => peer gone

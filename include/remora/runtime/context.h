@@ -62,6 +62,19 @@ class Context {
   Status call(NodeId to, uint16_t method, std::span<const std::byte> req,
               std::chrono::nanoseconds timeout, std::vector<std::byte>* resp = nullptr);
 
+  // One call of call_all(): `status` (and `*resp`, if given) are outputs.
+  struct Call {
+    NodeId to = kInvalidNode;
+    uint16_t method = 0;
+    std::span<const std::byte> req;
+    std::vector<std::byte>* resp = nullptr;
+    Status status;
+  };
+  // Sends every call, then sleeps until each was answered or failed (each
+  // call's outcome in its `status`). Returns the first failure, or OK.
+  // Calls refused with kFull are sent again once the others answered.
+  Status call_all(std::span<Call> calls, std::chrono::nanoseconds timeout);
+
   // Lets every other ready coroutine run (and the engine poll) first.
   void yield();
   // Resumes no earlier than `d` from now (by the worker's clock).

@@ -140,6 +140,8 @@ class Worker final : public CompletionSink {
   Status post(Slot& s, std::span<const WorkRequest> batch);
   void add_timer(Slot& s, uint32_t gen, std::chrono::nanoseconds d);
   void on_rpc_done(uint32_t slot, uint32_t gen, Status st, std::span<const std::byte> resp);
+  void on_rpc_part(uint32_t slot, uint32_t gen, uint32_t index, Status st,
+                   std::span<const std::byte> resp);
   Slot* waiting_slot(uint32_t slot, uint32_t gen);
   [[noreturn]] static void die(const char* why);
 

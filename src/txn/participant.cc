@@ -1,0 +1,218 @@
+#include "txn/participant.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "remora/txn/object.h"
+#include "remora/txn/txn_engine.h"
+
+namespace remora::txn_detail {
+
+Participant::Participant(Store& store, Slabs& slabs, TxnStats& stats)
+    : store_(store), slabs_(slabs), stats_(stats) {}
+
+Status Participant::handle(uint16_t method, NodeId from, std::span<const std::byte> req,
+                           std::vector<std::byte>& resp) {
+  if (method == kCatalog) return catalog(req, resp);
+  auto m = parse_msg(req);
+  if (!m.ok()) return m.status().with_context(fmt::format("from node {}", from));
+  if (m->header.epoch != store_.map().epoch())
+    return Status::Refused(fmt::format("message of epoch {}, this node is in epoch {}", m->header.epoch,
+                                       store_.map().epoch()));
+  truncate(m->truncs);
+  switch (method) {
+    case kStage: return stage(*m);
+    case kLock: return lock(*m, req);
+    case kValidate: return validate(*m);
+    case kCommitBackup: return commit_backup(*m, req);
+    case kCommitPrimary: return commit_primary(*m);
+    case kAbort: return abort(*m);
+    case kTruncate: return Status::OK();
+  }
+  return Status::InvalidArgument(fmt::format("unknown transaction method {}", method));
+}
+
+Status Participant::stage(const MsgView& m) {
+  for (const EntryView& ev : m.entries) {
+    Staged& st = staging_[m.header.tx][ev.h.addr];
+    const uint64_t total = ev.h.new_word, offset = ev.h.expected;
+    if (total > (1ull << 31) || offset + ev.payload.size() > total)
+      return Status::Corrupt(fmt::format("staged piece {}+{} of {} B", offset, ev.payload.size(), total));
+    if (st.data.size() != total) st.data.assign(total, std::byte{0});
+    std::memcpy(st.data.data() + offset, ev.payload.data(), ev.payload.size());
+    st.got += ev.payload.size();
+  }
+  return Status::OK();
+}
+
+Result<std::vector<std::byte>> Participant::materialize(const MsgView& m, std::span<const std::byte> req) {
+  bool staged = false;
+  for (const EntryView& ev : m.entries) staged |= (ev.h.flags & kStaged) != 0;
+  if (!staged) return std::vector<std::byte>(req.begin(), req.end());
+  MsgWriter w(m.header.tx, m.header.epoch);
+  auto& pieces = staging_[m.header.tx];
+  for (const EntryView& ev : m.entries) {
+    if (!(ev.h.flags & kStaged)) {
+      w.add_entry(ev.h, ev.payload);
+      continue;
+    }
+    auto it = pieces.find(ev.h.addr);
+    if (it == pieces.end() || it->second.data.size() != ev.h.size || it->second.got != ev.h.size)
+      return Status::Corrupt(fmt::format("staged payload of {} incomplete", GAddr::from_raw(ev.h.addr).to_string()));
+    EntryHeader h = ev.h;
+    h.flags = 0;
+    w.add_entry(h, it->second.data);
+    pieces.erase(it);
+  }
+  if (pieces.empty()) staging_.erase(m.header.tx);
+  auto bytes = w.bytes();
+  return std::vector<std::byte>(bytes.begin(), bytes.end());
+}
+
+Status Participant::lock(const MsgView& m, std::span<const std::byte> req) {
+  auto full = materialize(m, req);
+  if (!full.ok()) {
+    staging_.erase(m.header.tx);
+    return full.status();
+  }
+  auto view = parse_msg(*full);
+  if (!view.ok()) return Status::Internal("materialized LOCK does not parse: " + view.status().message());
+  Status st = lock_entries(*view);
+  if (!st.ok()) {
+    staging_.erase(m.header.tx);
+    return st;
+  }
+  lock_log_[m.header.tx].push_back(std::move(*full));  // a tx may lock in several messages
+  return Status::OK();
+}
+
+Status Participant::lock_entries(const MsgView& m) {
+  for (size_t i = 0; i < m.entries.size(); ++i) {
+    const EntryHeader& e = m.entries[i].h;
+    const GAddr a = GAddr::from_raw(e.addr);
+    std::byte* o = store_.local_object(a, obj::footprint(e.size));
+    Status refuse;
+    if (!o) {
+      refuse = Status::OutOfRange(fmt::format("{} is not an object of this node", a.to_string()));
+    } else if (obj::locked(e.expected) || !obj::cas_word(o, e.expected, e.expected | obj::kLockBit)) {
+      const uint64_t now = obj::load_word(o);
+      refuse = Status::Conflict(fmt::format("lock of {} refused: {} at version {}, read at {}",
+                                            a.to_string(), obj::locked(now) ? "locked" : "changed",
+                                            obj::version(now), obj::version(e.expected)));
+    }
+    if (!refuse.ok()) {
+      unlock(m, i);
+      ++stats_.locks_refused;
+      return refuse;
+    }
+  }
+  return Status::OK();
+}
+
+void Participant::unlock(const MsgView& logged, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    const EntryHeader& e = logged.entries[i].h;
+    std::byte* o = store_.local_object(GAddr::from_raw(e.addr), obj::footprint(e.size));
+    obj::store_word(o, e.expected);
+  }
+}
+
+Status Participant::validate(const MsgView& m) {
+  for (const EntryView& ev : m.entries) {
+    const GAddr a = GAddr::from_raw(ev.h.addr);
+    const std::byte* o = store_.local_object(a, obj::kHeaderSize);
+    if (!o) return Status::OutOfRange(fmt::format("{} is not an object of this node", a.to_string()));
+    const uint64_t now = obj::load_word(o);
+    if (now != ev.h.expected)
+      return Status::Conflict(fmt::format("validation of {} failed: {} at version {}, read at {}",
+                                          a.to_string(), obj::locked(now) ? "locked" : "changed",
+                                          obj::version(now), obj::version(ev.h.expected)));
+  }
+  return Status::OK();
+}
+
+Status Participant::commit_backup(const MsgView& m, std::span<const std::byte> req) {
+  for (const EntryView& ev : m.entries) {
+    const GAddr a = GAddr::from_raw(ev.h.addr);
+    if (!store_.replica_object(a, obj::footprint(ev.h.size)))
+      return Status::OutOfRange(fmt::format("node {} keeps no replica of {}", store_.self(), a.to_string()));
+  }
+  auto full = materialize(m, req);
+  if (!full.ok()) return full.status();
+  backup_log_[m.header.tx].push_back(std::move(*full));
+  ++stats_.backup_records;
+  return Status::OK();
+}
+
+Status Participant::commit_primary(const MsgView& m) {
+  auto it = lock_log_.find(m.header.tx);
+  if (it == lock_log_.end())
+    return Status::NotFound(fmt::format("tx {} holds no locks here", m.header.tx.to_string()));
+  for (const std::vector<std::byte>& record : it->second) {
+    auto logged = parse_msg(record);
+    if (!logged.ok()) return Status::Internal("lock log entry does not parse: " + logged.status().message());
+    for (const EntryView& ev : logged->entries) {
+      const GAddr a = GAddr::from_raw(ev.h.addr);
+      obj::install(store_.local_object(a, obj::footprint(ev.h.size)), ev.h.new_word, ev.payload);
+      ++stats_.installs;
+      if (obj::allocated(ev.h.new_word)) continue;
+      Status st = slabs_.release(a);  // a committed free: the slot can be reused
+      if (!st.ok()) spdlog::debug("freed object not reused: {}", st.to_string());
+    }
+  }
+  lock_log_.erase(it);
+  return Status::OK();
+}
+
+Status Participant::abort(const MsgView& m) {
+  staging_.erase(m.header.tx);
+  auto it = lock_log_.find(m.header.tx);
+  if (it == lock_log_.end()) return Status::OK();  // refused or never arrived: nothing held
+  for (const std::vector<std::byte>& record : it->second) {
+    auto logged = parse_msg(record);
+    if (logged.ok()) unlock(*logged, logged->entries.size());
+  }
+  lock_log_.erase(it);
+  return Status::OK();
+}
+
+void Participant::truncate(std::span<const TxId> ids) {
+  for (const TxId& id : ids) {
+    auto it = backup_log_.find(id);
+    if (it == backup_log_.end()) continue;
+    for (const std::vector<std::byte>& record : it->second) {
+      auto logged = parse_msg(record);
+      if (logged.ok())
+        for (const EntryView& ev : logged->entries) apply_to_replica(ev);
+    }
+    backup_log_.erase(it);
+    ++stats_.backup_applied;
+  }
+}
+
+void Participant::apply_to_replica(const EntryView& e) {
+  std::byte* o = store_.replica_object(GAddr::from_raw(e.h.addr), obj::footprint(e.h.size));
+  // Threads of this node may apply records of the same object: the lock
+  // bit of the replica's word serialises them (held for one copy).
+  uint64_t w;
+  for (;;) {
+    w = obj::load_word(o);
+    if (!obj::locked(w) && obj::cas_word(o, w, w | obj::kLockBit)) break;
+    __builtin_ia32_pause();
+  }
+  if (obj::version(e.h.new_word) > obj::version(w))
+    obj::install(o, e.h.new_word, e.payload);
+  else
+    obj::store_word(o, w);
+}
+
+Status Participant::catalog(std::span<const std::byte> req, std::vector<std::byte>& resp) {
+  auto t = store_.table(std::string(reinterpret_cast<const char*>(req.data()), req.size()));
+  if (!t.ok()) return t.status();
+  resp = Store::encode_table(*t);
+  return Status::OK();
+}
+
+}  // namespace remora::txn_detail

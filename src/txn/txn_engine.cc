@@ -1,0 +1,190 @@
+// TxnEngine: set-up, the retry loop, one-sided object reads, history.
+#include "remora/txn/txn_engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "remora/history/history.h"
+#include "remora/node/engine.h"
+#include "remora/txn/object.h"
+#include "txn/participant.h"
+#include "txn/slabs.h"
+#include "txn/wire.h"
+
+namespace remora {
+
+using txn_detail::Method;
+
+uint64_t TxnStats::aborts_total() const {
+  uint64_t n = 0;
+  for (uint64_t a : aborts) n += a;
+  return n;
+}
+
+Result<std::unique_ptr<TxnEngine>> TxnEngine::create(Store& store, Engine& engine, TxnOptions options) {
+  if (!engine.has_messaging()) return Status::Unavailable("TxnEngine::create before Node::start");
+  if (options.max_attempts == 0) return Status::InvalidArgument("max_attempts must be at least 1");
+  std::unique_ptr<TxnEngine> t(new TxnEngine(store, engine, std::move(options)));
+  REMORA_RETURN_IF_ERROR(t->register_methods());
+  return t;
+}
+
+TxnEngine::TxnEngine(Store& store, Engine& engine, TxnOptions options)
+    : store_(store),
+      engine_(engine),
+      options_(std::move(options)),
+      slabs_(std::make_unique<txn_detail::Slabs>(store.blocks())),
+      participant_(std::make_unique<txn_detail::Participant>(store, *slabs_, stats_)),
+      rng_(options_.seed * 0x9e3779b97f4a7c15ull + engine.index() * 0xbf58476d1ce4e5b9ull +
+           store.self() + 1) {}
+
+TxnEngine::~TxnEngine() = default;
+
+NodeId TxnEngine::self() const { return store_.self(); }
+uint32_t TxnEngine::thread() const { return engine_.index(); }
+size_t TxnEngine::backup_log_size() const { return participant_->backup_log_size(); }
+
+Status TxnEngine::register_methods() {
+  for (uint16_t m : {Method::kLock, Method::kValidate, Method::kCommitBackup, Method::kCommitPrimary,
+                     Method::kAbort, Method::kTruncate, Method::kCatalog, Method::kStage}) {
+    REMORA_RETURN_IF_ERROR(engine_.rpc().register_handler(
+        m, [this, m](NodeId from, std::span<const std::byte> req, std::vector<std::byte>& resp) {
+          return participant_->handle(m, from, req, resp);
+        }));
+  }
+  return Status::OK();
+}
+
+TxId TxnEngine::next_id() {
+  return TxId{store_.map().epoch(), self(), static_cast<uint16_t>(thread()), ++seq_};
+}
+
+Status TxnEngine::run(Context& ctx, FunctionRef<Status(Tx&)> fn) {
+  for (uint32_t n = 1;; ++n) {
+    AbortCause cause = AbortCause::kError;
+    Status st = attempt(ctx, fn, &cause);
+    if (st.ok()) return st;
+    ++stats_.aborts[static_cast<int>(cause)];
+    if (st.code() != Code::kConflict) return st;
+    if (n == options_.max_attempts) {
+      ++stats_.gave_up;
+      return st.with_context(fmt::format("gave up after {} attempts", n));
+    }
+    backoff(ctx, n);
+  }
+}
+
+Status TxnEngine::attempt(Context& ctx, FunctionRef<Status(Tx&)> fn, AbortCause* cause) {
+  const uint64_t start = history_clock_ns();
+  Tx tx(*this, ctx, next_id());
+  ++stats_.attempts;
+  Status st = fn(tx);
+  if (!st.ok()) {
+    *cause = st.code() == Code::kConflict ? tx.cause_ : AbortCause::kApplication;
+  } else {
+    st = commit(ctx, tx, cause);
+  }
+  if (!st.ok()) release_fresh(tx);
+  record(tx, start, st.ok());
+  return st;
+}
+
+void TxnEngine::release_fresh(Tx& tx) {
+  if (tx.installing_) return;  // the outcome is not known: keep the slots
+  for (Tx::Entry& e : tx.entries_)
+    if (e.fresh) slabs_->give_back(e.addr, e.size);
+}
+
+void TxnEngine::record(const Tx& tx, uint64_t start, bool committed) {
+  if (!options_.history) return;
+  HistoryRecord r;
+  r.tx = tx.id_;
+  r.start_ns = start;
+  r.committed = committed;
+  for (const Tx::Entry& e : tx.entries_) {
+    if (e.read) r.reads.emplace_back(e.addr.raw(), obj::version(e.seen));
+    if (committed && e.written) r.writes.emplace_back(e.addr.raw(), obj::version(e.seen) + 1);
+  }
+  r.end_ns = history_clock_ns();
+  options_.history->append(r);
+}
+
+void TxnEngine::backoff(Context& ctx, uint32_t attempt) {
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  const uint32_t shift = std::min<uint32_t>(attempt, 20);
+  const uint64_t cap = std::min<uint64_t>(static_cast<uint64_t>(options_.backoff_base.count()) << shift,
+                                          static_cast<uint64_t>(options_.backoff_max.count()));
+  if (cap == 0) return ctx.yield();
+  ctx.sleep_for(std::chrono::nanoseconds(rng_ % cap));
+}
+
+Status TxnEngine::read_raw(Context& ctx, GAddr a, std::span<std::byte> out) {
+  const NodeId p = store_.map().primary(a.region());
+  if (p == self()) {
+    const std::byte* src = store_.local_object(a, static_cast<uint32_t>(out.size()));
+    if (!src) return Status::OutOfRange(fmt::format("{} + {} B is outside the region", a.to_string(), out.size()));
+    std::memcpy(out.data(), src, out.size());  // as a NIC would: no lock
+    return Status::OK();
+  }
+  const auto scratch = ctx.scratch();
+  for (size_t off = 0; off < out.size(); off += scratch.size()) {
+    const auto len = static_cast<uint32_t>(std::min(scratch.size(), out.size() - off));
+    REMORA_RETURN_IF_ERROR(ctx.read(p, a.plus(static_cast<uint32_t>(off)), scratch.data(), len));
+    std::memcpy(out.data() + off, scratch.data(), len);
+  }
+  return Status::OK();
+}
+
+Status TxnEngine::read_object(Context& ctx, GAddr a, std::span<std::byte> out, AbortCause* cause) {
+  if (!store_.map().is_data_region(a.region()))
+    return Status::OutOfRange(fmt::format("{} is not in a data region", a.to_string()));
+  uint32_t locked = 0, torn = 0;
+  for (;;) {
+    REMORA_RETURN_IF_ERROR(read_raw(ctx, a, out));
+    const obj::Check c = obj::check(out);
+    if (c == obj::Check::kOk || c == obj::Check::kFree) return Status::OK();
+    if (c == obj::Check::kLocked) {
+      if (++locked > options_.locked_retries) {
+        *cause = AbortCause::kReadLocked;
+        return Status::Conflict(fmt::format("{} is locked", a.to_string()));
+      }
+      ctx.yield();
+      continue;
+    }
+    const obj::Header h = obj::header_of(out.data());
+    if (++torn > options_.torn_retries) {
+      if (h.size > out.size() - obj::kHeaderSize)
+        return Status::InvalidArgument(fmt::format("{} holds {} B, read asked for {}", a.to_string(), h.size,
+                                                   out.size() - obj::kHeaderSize));
+      *cause = AbortCause::kReadTorn;
+      return Status::Conflict(fmt::format("{}: {} torn reads", a.to_string(), torn - 1));
+    }
+  }
+}
+
+Status TxnEngine::lockfree_read_bytes(Context& ctx, GAddr a, std::span<std::byte> out, uint64_t* version) {
+  std::vector<std::byte> copy(obj::kHeaderSize + out.size());
+  AbortCause cause;
+  REMORA_RETURN_IF_ERROR(read_object(ctx, a, copy, &cause));
+  const obj::Header h = obj::header_of(copy.data());
+  if (!obj::allocated(h.word)) return Status::NotFound(fmt::format("{} is not allocated", a.to_string()));
+  if (h.size != out.size())
+    return Status::InvalidArgument(fmt::format("{} holds {} B, read asked for {}", a.to_string(), h.size, out.size()));
+  std::memcpy(out.data(), copy.data() + obj::kHeaderSize, out.size());
+  if (version) *version = obj::version(h.word);
+  return Status::OK();
+}
+
+Result<Table> TxnEngine::lookup_table(Context& ctx, NodeId node, const std::string& name) {
+  if (node == self()) return store_.table(name);
+  std::vector<std::byte> resp;
+  REMORA_RETURN_IF_ERROR(ctx.call(node, Method::kCatalog, std::as_bytes(std::span(name)),
+                                  options_.rpc_timeout, &resp));
+  return Store::decode_table(resp);
+}
+
+}  // namespace remora

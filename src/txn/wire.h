@@ -1,0 +1,90 @@
+// Wire formats of the commit protocol's messages (docs/transactions.md).
+//
+// Every message is an RPC request body:
+//   MsgHeader | truncs x TxId | entries x (EntryHeader | payload padded to 8)
+// LOCK and COMMIT_BACKUP carry payloads; VALIDATE carries entries with size
+// 0 (addr + expected word); COMMIT_PRIMARY, ABORT and TRUNCATE carry none.
+// A payload too large for one ring record travels ahead in kStage messages
+// (entry: addr, expected = offset, new_word = total size, a piece of the
+// payload), and the LOCK or COMMIT_BACKUP entry is flagged kStaged. A
+// transaction's records to one node may span several messages.
+// Replies are the RPC status (OK, or kConflict naming the object) and an
+// empty body.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "remora/common/status.h"
+#include "remora/txn/txid.h"
+
+namespace remora::txn_detail {
+
+// RPC methods; 16..31 are reserved for the transaction layer.
+enum Method : uint16_t {
+  kLock = 16,
+  kValidate = 18,
+  kCommitBackup = 19,
+  kCommitPrimary = 20,
+  kAbort = 21,
+  kTruncate = 22,
+  kCatalog = 23,
+  kStage = 24,
+};
+
+// EntryHeader::flags
+constexpr uint32_t kStaged = 1;  // payload sent before in kStage messages
+
+struct MsgHeader {
+  TxId tx;
+  uint32_t epoch;
+  uint16_t entries;
+  uint16_t truncs;
+};
+static_assert(sizeof(MsgHeader) == 24);
+
+struct EntryHeader {
+  uint64_t addr;      // raw GAddr of the object header
+  uint64_t expected;  // LOCK / VALIDATE: the word read (unlocked)
+  uint64_t new_word;  // LOCK / COMMIT_BACKUP: the word installed at commit
+  uint32_t size;      // payload bytes (that follow unless kStaged)
+  uint32_t flags;     // kStaged or 0
+};
+static_assert(sizeof(EntryHeader) == 32);
+
+constexpr uint32_t padded(uint32_t n) { return (n + 7u) & ~7u; }
+
+// Builds a message: header first, then add truncations, then entries.
+class MsgWriter {
+ public:
+  MsgWriter(const TxId& tx, uint32_t epoch);
+  void add_trunc(const TxId& t);  // REQUIRES: before any entry
+  void add_entry(const EntryHeader& e, std::span<const std::byte> payload);
+  // An entry whose payload (e.size bytes) was staged.
+  void add_staged_entry(const EntryHeader& e);
+  std::span<const std::byte> bytes() const { return buf_; }
+  uint16_t entries() const;
+  size_t size() const { return buf_.size(); }
+
+ private:
+  void bump(bool entry);
+  std::vector<std::byte> buf_;
+};
+
+struct EntryView {
+  EntryHeader h;
+  std::span<const std::byte> payload;
+};
+
+// A parsed message; views into the request bytes.
+struct MsgView {
+  MsgHeader header;
+  std::vector<TxId> truncs;
+  std::vector<EntryView> entries;
+};
+
+// kCorrupt names what does not add up.
+Result<MsgView> parse_msg(std::span<const std::byte> bytes);
+
+}  // namespace remora::txn_detail
