@@ -29,10 +29,14 @@ Launcher::~Launcher() {
 }
 
 Status Launcher::spawn(NodeId id, const std::string& config, const std::vector<std::string>& extra) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return Status::IoError(std::string("pipe: ") + std::strerror(errno));
   std::vector<std::string> args = {self_exe(), "node", "--config", config, "--id", std::to_string(id)};
   args.insert(args.end(), extra.begin(), extra.end());
+  return spawn_args(id, std::move(args));
+}
+
+Status Launcher::spawn_args(NodeId id, std::vector<std::string> args) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Status::IoError(std::string("pipe: ") + std::strerror(errno));
   pid_t pid = fork();
   if (pid < 0) return Status::IoError(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {

@@ -28,6 +28,8 @@ class Launcher {
 
   // Spawns `<self exe> node --config <config> --id <id> <extra...>`.
   Status spawn(NodeId id, const std::string& config, const std::vector<std::string>& extra);
+  // Spawns `args` (args[0] is the program path) as the process of node `id`.
+  Status spawn_args(NodeId id, std::vector<std::string> args);
 
   // Reads output and reaps children for up to `slice`. `on_json` sees every
   // JSON line as it arrives. Returns true when every child has exited.

@@ -1,0 +1,81 @@
+// SmallBank over Remora transactions (../shared/notes/workloads.md).
+//
+// Two tables per node, "checking" and "savings", one 8-byte balance per
+// account. Accounts are numbered over the whole cluster: account g lives on
+// the node at position g % nodes, row g / nodes. A hot set of the first
+// `hot` accounts takes `hot_fraction` of the accesses. Mix: SendPayment 25,
+// Amalgamate 15, Balance 15 (read-only), DepositChecking 15,
+// TransactSavings 15, WriteCheck 15.
+//
+// Money only moves, except through deposits and checks, which every worker
+// counts (`net`): at the end, the sum over all accounts must equal
+// accounts * 2 * kInitialBalance + the sum of every node's net.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "remora/common/latency.h"
+#include "remora/common/status.h"
+#include "remora/runtime/context.h"
+#include "remora/txn/store.h"
+#include "remora/txn/txn_engine.h"
+
+namespace remora::bank {
+
+constexpr int64_t kInitialBalance = 10000;
+
+enum class TxType : uint8_t { kSendPayment, kAmalgamate, kBalance, kDepositChecking, kTransactSavings, kWriteCheck, kCount };
+const char* tx_type_name(TxType t);
+
+struct BankOptions {
+  uint32_t accounts = 100000;   // per node
+  uint32_t hot = 4000;          // cluster-wide hot set (first accounts); 0 = uniform
+  double hot_fraction = 0.9;
+  std::chrono::nanoseconds duration = std::chrono::seconds(10);
+  uint64_t max_txns = 0;        // per coroutine, 0 = until duration
+  uint64_t seed = 1;
+};
+
+// Where every node's tables are, by node position.
+struct BankLayout {
+  std::vector<NodeId> nodes;
+  std::vector<Table> checking, savings;
+  GAddr checking_of(uint64_t account) const;
+  GAddr savings_of(uint64_t account) const;
+  uint64_t accounts() const;  // cluster-wide
+};
+
+// Load time on every node: the two tables with kInitialBalance each.
+Status load(Store& store, uint32_t accounts);
+
+// In a coroutine, after every node loaded (and a barrier): both tables of
+// every node through the catalog.
+Result<BankLayout> resolve(Context& ctx, TxnEngine& txn, const std::vector<NodeId>& nodes);
+
+// What one worker thread (all its coroutines) did.
+struct BankStats {
+  std::array<uint64_t, static_cast<int>(TxType::kCount)> committed{};
+  uint64_t insufficient = 0;  // SendPayment/Amalgamate refused by the application (counted as committed work, no write)
+  int64_t net = 0;            // deposits - checks, committed only
+  uint64_t errors = 0;
+  std::vector<uint64_t> latency_ns;       // per committed transaction, retries included
+  std::vector<uint64_t> send_payment_ns;  // the two-account transfers among them
+  uint64_t total() const;
+};
+
+// Runs transactions back to back until the duration, max_txns or a stop
+// request; appends to `stats` (owned by the coroutine's thread). Returns the
+// first non-retryable error.
+Status run_coroutine(Context& ctx, TxnEngine& txn, const BankLayout& layout, const BankOptions& opts,
+                     uint64_t seed, BankStats& stats);
+
+// Sums every account of every node with one-sided reads of whole tables
+// (run when no transaction is running); kCorrupt if a row is locked or torn.
+Result<int64_t> total_balance(Context& ctx, TxnEngine& txn, const BankLayout& layout);
+
+}  // namespace remora::bank
