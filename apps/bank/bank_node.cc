@@ -217,6 +217,7 @@ class BankNode {
       const BankStats& s = stats_[t];
       for (size_t k = 0; k < all.committed.size(); ++k) all.committed[k] += s.committed[k];
       all.insufficient += s.insufficient;
+      all.gave_up += s.gave_up;
       all.net += s.net;
       all.latency_ns.insert(all.latency_ns.end(), s.latency_ns.begin(), s.latency_ns.end());
       all.send_payment_ns.insert(all.send_payment_ns.end(), s.send_payment_ns.begin(), s.send_payment_ns.end());
@@ -238,6 +239,7 @@ class BankNode {
     for (size_t k = 0; k < all.committed.size(); ++k) by[tx_type_name(static_cast<TxType>(k))] = all.committed[k];
     j["by_type"] = by;
     j["insufficient_funds"] = all.insufficient;
+    j["gave_up"] = all.gave_up;
     j["attempts"] = ts.attempts;
     nlohmann::json ab;
     uint64_t conflicts = 0;

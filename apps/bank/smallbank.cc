@@ -180,6 +180,10 @@ Status run_coroutine(Context& ctx, TxnEngine& txn, const BankLayout& l, const Ba
       ++stats.insufficient;
       continue;
     }
+    if (st.code() == Code::kConflict) {  // ran out of attempts: counted, go on
+      ++stats.gave_up;
+      continue;
+    }
     if (!st.ok()) {
       ++stats.errors;
       return st.with_context(tx_type_name(type));

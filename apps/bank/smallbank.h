@@ -62,6 +62,7 @@ struct BankStats {
   std::array<uint64_t, static_cast<int>(TxType::kCount)> committed{};
   uint64_t insufficient = 0;  // SendPayment/Amalgamate refused by the application (counted as committed work, no write)
   int64_t net = 0;            // deposits - checks, committed only
+  uint64_t gave_up = 0;      // transactions that ran out of attempts
   uint64_t errors = 0;
   std::vector<uint64_t> latency_ns;       // per committed transaction, retries included
   std::vector<uint64_t> send_payment_ns;  // the two-account transfers among them

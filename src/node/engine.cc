@@ -77,7 +77,12 @@ void Engine::idle(std::chrono::nanoseconds max_sleep) {
     sched_yield();
     return;
   }
-  const timespec ts{0, std::min<long>(max_sleep.count(), kSleepMs * 1000000L)};
+  nap(std::min<std::chrono::nanoseconds>(max_sleep, std::chrono::milliseconds(kSleepMs)));
+}
+
+void Engine::nap(std::chrono::nanoseconds d) {
+  if (d.count() <= 0) return;
+  const timespec ts{static_cast<time_t>(d.count() / 1000000000), static_cast<long>(d.count() % 1000000000)};
   const int fd = channel_->event_fd();
   if (fd >= 0 && channel_->arm()) {
     pollfd p{fd, POLLIN, 0};

@@ -216,11 +216,12 @@ Status TxnEngine::flush_truncations(Context& ctx) {
   return st;
 }
 
-Status TxnEngine::validate(Context& ctx, Tx& tx) {
-  // Objects only read: each must still carry the word it was read with.
+Status TxnEngine::validate(Context& ctx, Tx& tx, bool during_execution) {
+  // Objects only read (during execution: every object read, as nothing is
+  // locked yet) must still carry the word they were read with.
   std::map<NodeId, std::vector<const Tx::Entry*>> by_node;
   for (const Tx::Entry& e : tx.entries_)
-    if (e.read && !e.written) by_node[e.primary].push_back(&e);
+    if (e.read && (during_execution || !e.written)) by_node[e.primary].push_back(&e);
   std::vector<Outgoing> rpcs;
   std::vector<const Tx::Entry*> one_sided;
   for (auto& [node, entries] : by_node) {

@@ -83,12 +83,23 @@ Result<uint32_t> Tx::read_entry(GAddr a, uint32_t size) {
   e.data = copy + obj::kHeaderSize;
   e.read = true;
   if (obj::allocated(h.word) && h.size != size)
-    return Status::InvalidArgument(fmt::format("{} holds {} B, read asked for {}", a.to_string(), h.size, size));
+    return anomaly(Status::InvalidArgument(fmt::format("{} holds {} B, read asked for {}", a.to_string(), h.size, size)));
   entries_.push_back(e);
   index(static_cast<uint32_t>(entries_.size() - 1));
   // A free object is remembered too: validation checks it stays free.
-  if (!obj::allocated(h.word)) return Status::NotFound(fmt::format("{} is not allocated", a.to_string()));
+  if (!obj::allocated(h.word)) return anomaly(Status::NotFound(fmt::format("{} is not allocated", a.to_string())));
   return static_cast<uint32_t>(entries_.size() - 1);
+}
+
+Status Tx::anomaly(Status st) {
+  // Reads are not a snapshot: an address read from an object that has
+  // changed since may point anywhere. The error stands only if everything
+  // read so far is still current; otherwise the attempt is a conflict.
+  if (entries_.size() <= 1) return st;
+  Status v = engine_.validate(ctx_, *this, /*during_execution=*/true);
+  if (v.ok()) return st;
+  if (v.code() == Code::kConflict) cause_ = AbortCause::kValidation;
+  return v.with_context("after: " + st.message());
 }
 
 std::byte* Tx::write_entry(uint32_t entry) {

@@ -55,6 +55,8 @@ class Engine {
   // event fd for at most min(max_sleep, 1 ms) (one-sided ring writes raise
   // no event); max_sleep <= 0 yields instead of sleeping.
   void idle(std::chrono::nanoseconds max_sleep = std::chrono::milliseconds(1));
+  // Sleeps up to `d` on the channel's event fd (or plainly), at once.
+  void nap(std::chrono::nanoseconds d);
   // Work found outside poll_once() (e.g. coroutines resumed): restarts the
   // back-off from its spin phase.
   void mark_busy() { idle_rounds_ = 0; }

@@ -46,10 +46,15 @@ struct WorkerOptions {
   // the engine's scratch region.
   uint32_t scratch_per_coroutine = 4096;
   // An idle turn with operations or RPCs in flight keeps spinning for this
-  // long before the engine's back-off (yield, then sleep) starts: a tcp
-  // round trip (~20 us) is shorter than the back-off's spin phase can be
-  // guaranteed to last, and a yield on a loaded machine costs milliseconds.
-  std::chrono::nanoseconds busy_spin = std::chrono::microseconds(100);
+  // long, then naps (waiting_sleep) until the answers come: a shared-memory
+  // answer comes within microseconds when the peer runs; when it does not
+  // (more busy processes than cores), spinning longer only delays it.
+  std::chrono::nanoseconds busy_spin = std::chrono::microseconds(20);
+  // Longest sleep of an idle turn while answers are due (after busy_spin):
+  // ring messages (RPC answers, and requests from peers) raise no event, so
+  // a long sleep would delay them; a short one still yields the core to the
+  // peer processes sharing it.
+  std::chrono::nanoseconds waiting_sleep = std::chrono::microseconds(20);
   // How long a post refused with kFull is retried before the op fails.
   std::chrono::nanoseconds full_retry = std::chrono::seconds(1);
   // Optional external stop flag (e.g. set by a signal handler); must

@@ -75,7 +75,11 @@ class Tx {
 
   // Reads the object at `a` (its size must be sizeof(T)). kNotFound if it is
   // not allocated, kConflict if it stays locked or torn, kInvalidArgument for
-  // a size mismatch, kOutOfRange / kPeerGone from the fabric.
+  // a size mismatch, kOutOfRange / kPeerGone from the fabric. Before it
+  // reports kNotFound or a size mismatch, it re-validates what the attempt
+  // read so far: if that changed, the answer is kConflict (the address may
+  // have come from a stale object), so such errors are never artefacts of
+  // an inconsistent read.
   template <typename T>
   Result<ObjRef<T>> read(GAddr a);
   // Marks the object written; returns the copy to modify (valid until the
@@ -121,6 +125,7 @@ class Tx {
 
   Tx(TxnEngine& engine, Context& ctx, TxId id);
   std::byte* arena_alloc(uint32_t size);
+  Status anomaly(Status st);
   int find(GAddr a) const;
   void index(uint32_t entry);
 

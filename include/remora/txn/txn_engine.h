@@ -135,7 +135,7 @@ class TxnEngine {
   Status run(Context& ctx, FunctionRef<Status(Tx&)> fn);
   Status attempt(Context& ctx, FunctionRef<Status(Tx&)> fn, AbortCause* cause);
   Status commit(Context& ctx, Tx& tx, AbortCause* cause);
-  Status validate(Context& ctx, Tx& tx);
+  Status validate(Context& ctx, Tx& tx, bool during_execution = false);
   void release_fresh(Tx& tx);
   void record(const Tx& tx, uint64_t start, bool committed);
   // Sends every message (to this node: served in place) and waits for all
