@@ -24,9 +24,14 @@ struct LineBuf {
 }  // namespace
 
 Result<std::vector<HistoryRecord>> read_history_file(const std::string& path) {
+  std::vector<HistoryRecord> out;
+  REMORA_RETURN_IF_ERROR(append_history_file(path, &out));
+  return out;
+}
+
+Status append_history_file(const std::string& path, std::vector<HistoryRecord>* out) {
   std::unique_ptr<FILE, FileCloser> f(fopen(path.c_str(), "re"));
   if (!f) return Status::IoError(fmt::format("{}: {}", path, strerror(errno)));
-  std::vector<HistoryRecord> out;
   LineBuf buf;
   size_t line_no = 0;
   for (ssize_t n; (n = getline(&buf.data, &buf.cap, f.get())) >= 0;) {
@@ -36,10 +41,10 @@ Result<std::vector<HistoryRecord>> read_history_file(const std::string& path) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     Result<HistoryRecord> r = parse_history_line(line);
     if (!r.ok()) return Status::InvalidArgument(fmt::format("{}:{}: {}", path, line_no, r.status().message()));
-    out.push_back(std::move(r).value());
+    out->push_back(std::move(r).value());
   }
   if (ferror(f.get())) return Status::IoError(fmt::format("{}:{}: read failed", path, line_no + 1));
-  return out;
+  return Status::OK();
 }
 
 }  // namespace remora

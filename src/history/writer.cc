@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +13,19 @@
 #include "remora/history/history.h"
 
 namespace remora {
+namespace {
+
+std::atomic<uint64_t> next_writer_id{1};
+
+// This thread's buffer per writer it appended to, by writer id (ids are never
+// reused, so entries of destroyed writers are never matched again).
+struct CacheEntry {
+  uint64_t writer_id;
+  void* buffer;
+};
+thread_local std::vector<CacheEntry> tls_buffers;
+
+}  // namespace
 
 std::string history_file_path(const std::string& dir, NodeId node) {
   return fmt::format("{}/node-{}.jsonl", dir, node);
@@ -27,10 +41,8 @@ Result<std::unique_ptr<HistoryWriter>> HistoryWriter::open(const std::string& di
   return std::unique_ptr<HistoryWriter>(new HistoryWriter(std::move(path), fd));
 }
 
-HistoryWriter::HistoryWriter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
-  buf_.reserve(kBufferBytes);
-  spare_.reserve(kBufferBytes);
-}
+HistoryWriter::HistoryWriter(std::string path, int fd)
+    : id_(next_writer_id.fetch_add(1)), path_(std::move(path)), fd_(fd) {}
 
 HistoryWriter::~HistoryWriter() {
   Status st = flush();
@@ -38,41 +50,55 @@ HistoryWriter::~HistoryWriter() {
   ::close(fd_);
 }
 
+HistoryWriter::ThreadBuffer* HistoryWriter::buffer_of_this_thread() {
+  for (const CacheEntry& e : tls_buffers) {
+    if (e.writer_id == id_) return static_cast<ThreadBuffer*>(e.buffer);
+  }
+  auto owned = std::make_unique<ThreadBuffer>();
+  owned->data.reserve(kBufferBytes + 1024);
+  owned->spare.reserve(kBufferBytes + 1024);
+  ThreadBuffer* b = owned.get();
+  {
+    std::lock_guard lock(registry_mu_);
+    buffers_.push_back(std::move(owned));
+  }
+  tls_buffers.push_back({id_, b});
+  return b;
+}
+
 void HistoryWriter::append(const HistoryRecord& r) {
-  // Formatting happens outside the lock; the buffer keeps its capacity.
-  thread_local std::string line;
-  line.clear();
-  format_history_line(r, &line);
+  ThreadBuffer* b = buffer_of_this_thread();
   std::string full;
   {
-    std::lock_guard lock(buf_mu_);
-    buf_.append(line);
-    if (buf_.size() < kBufferBytes) return;
-    full.swap(buf_);
-    buf_.swap(spare_);
+    std::lock_guard lock(b->mu);  // contended only by flush()
+    format_history_line(r, &b->data);
+    if (b->data.size() < kBufferBytes) return;
+    full.swap(b->data);
+    b->data.swap(b->spare);
   }
   {
     std::lock_guard io(io_mu_);
     write_out(full);
   }
   full.clear();
-  std::lock_guard lock(buf_mu_);
-  if (spare_.capacity() == 0) spare_.swap(full);
+  std::lock_guard lock(b->mu);
+  if (b->spare.capacity() == 0) b->spare.swap(full);
 }
 
 Status HistoryWriter::flush() {
-  std::string pending;
+  std::lock_guard registry(registry_mu_);
   std::lock_guard io(io_mu_);
-  {
-    std::lock_guard lock(buf_mu_);
-    pending.swap(buf_);
-    buf_.swap(spare_);
-  }
-  write_out(pending);
-  pending.clear();
-  {
-    std::lock_guard lock(buf_mu_);
-    if (spare_.capacity() == 0) spare_.swap(pending);
+  for (const auto& b : buffers_) {
+    std::string pending;
+    {
+      std::lock_guard lock(b->mu);
+      pending.swap(b->data);
+      b->data.swap(b->spare);
+    }
+    write_out(pending);
+    pending.clear();
+    std::lock_guard lock(b->mu);
+    if (b->spare.capacity() == 0) b->spare.swap(pending);
   }
   return error_;
 }

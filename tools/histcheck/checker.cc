@@ -31,6 +31,7 @@ class Checker {
   Result<CheckResult> run() {
     REMORA_RETURN_IF_ERROR(collect());
     graph_ = std::make_unique<Graph>(static_cast<uint32_t>(2 * txs_.size()));
+    graph_->reserve(2 * reads_.size() + writes_.size() + 3 * txs_.size());  // rw+wr, ww, real time
     REMORA_RETURN_IF_ERROR(version_edges());
     read_edges();
     real_time_edges();
@@ -89,6 +90,10 @@ Status Checker::collect() {
   if (txs_.size() >= (1u << 31)) return Status::InvalidArgument("more than 2^31 committed transactions");
   res_.committed = txs_.size();
   res_.aborted = res_.transactions - res_.committed;
+  size_t nreads = 0, nwrites = 0;
+  for (const HistoryRecord* r : txs_) nreads += r->reads.size(), nwrites += r->writes.size();
+  reads_.reserve(nreads);
+  writes_.reserve(nwrites);
   std::vector<TxId> ids;
   ids.reserve(txs_.size());
   for (uint32_t t = 0; t < txs_.size(); ++t) {
@@ -163,13 +168,13 @@ void Checker::read_edges_of_object(size_t begin, size_t end) {
 // and node(largest end < T.start) -> T.
 void Checker::real_time_edges() {
   const uint32_t n = static_cast<uint32_t>(txs_.size());
-  std::vector<uint32_t> order(n);
-  for (uint32_t t = 0; t < n; ++t) order[t] = t;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return txs_[a]->end_ns < txs_[b]->end_ns; });
+  std::vector<std::pair<uint64_t, uint32_t>> by_end(n);  // (end, tx)
+  for (uint32_t t = 0; t < n; ++t) by_end[t] = {txs_[t]->end_ns, t};
+  std::sort(by_end.begin(), by_end.end());
   std::vector<uint64_t> ends(n);
   for (uint32_t k = 0; k < n; ++k) {
-    ends[k] = txs_[order[k]]->end_ns;
-    edge(order[k], n + k, EdgeKind::kRealTime);
+    ends[k] = by_end[k].first;
+    edge(by_end[k].second, n + k, EdgeKind::kRealTime);
     if (k + 1 < n) edge(n + k, n + k + 1, EdgeKind::kRealTime);
   }
   for (uint32_t t = 0; t < n; ++t) {

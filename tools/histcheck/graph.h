@@ -24,6 +24,8 @@ class Graph {
 
   explicit Graph(uint32_t nodes) : nodes_(nodes) {}
 
+  // Room for `edges` edges before build(), so adding them does not copy.
+  void reserve(uint64_t edges) { pending_.reserve(edges); }
   // REQUIRES: before build(); src, dst < nodes.
   void add_edge(uint32_t src, uint32_t dst, EdgeKind kind) { pending_.push_back({src, dst, kind}); }
   // Packs the edges; add_edge() may not be called afterwards.

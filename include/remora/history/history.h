@@ -51,15 +51,19 @@ Result<HistoryRecord> parse_history_line(std::string_view line);
 // Every record of one history file. Errors name "path:line: ...". Empty
 // lines are skipped.
 Result<std::vector<HistoryRecord>> read_history_file(const std::string& path);
+// The same, appending to `out` (which keeps what was read before an error).
+Status append_history_file(const std::string& path, std::vector<HistoryRecord>* out);
 
 // The file one node writes into `dir`.
 std::string history_file_path(const std::string& dir, NodeId node);
 
-// One per node process. append() is thread-safe and cheap: the line is
-// formatted outside any lock, copied into a shared buffer under a mutex, and
-// a full buffer (kBufferBytes) is written out by the appending thread after
-// it has released that mutex, so other threads keep appending meanwhile.
-// Lines of different threads may reach the file in any order.
+// One per node process. append() is thread-safe and cheap: each thread
+// formats into its own buffer (behind a mutex only flush() ever contends
+// for), and a thread whose buffer reaches kBufferBytes writes it out itself,
+// under a file mutex, while the other threads go on appending. Lines of
+// different threads reach the file in any order. A thread's buffer lives as
+// long as the writer, so threads may come and go. REQUIRES: no append()
+// runs concurrently with the destructor.
 class HistoryWriter {
  public:
   static constexpr size_t kBufferBytes = 256 * 1024;
@@ -73,20 +77,28 @@ class HistoryWriter {
 
   // A write error is kept and reported by the next flush().
   void append(const HistoryRecord& r);
-  // Writes everything appended so far; returns the first write error seen.
+  // Writes everything appended (by any thread) before the call; returns the
+  // first write error seen.
   Status flush();
 
   const std::string& path() const { return path_; }
 
  private:
+  struct ThreadBuffer {
+    std::mutex mu;
+    std::string data;   // guarded by mu
+    std::string spare;  // empty, with capacity: the next `data`; guarded by mu
+  };
+
   HistoryWriter(std::string path, int fd);
+  ThreadBuffer* buffer_of_this_thread();
   void write_out(const std::string& data);  // REQUIRES: io_mu_ held
 
+  const uint64_t id_;  // unique per writer in the process: keys the threads' caches
   const std::string path_;
   const int fd_;
-  std::mutex buf_mu_;
-  std::string buf_;    // guarded by buf_mu_
-  std::string spare_;  // an empty buffer with capacity, for the next swap; guarded by buf_mu_
+  std::mutex registry_mu_;
+  std::vector<std::unique_ptr<ThreadBuffer>> buffers_;  // guarded by registry_mu_; never shrinks
   std::mutex io_mu_;
   Status error_;  // first write error; guarded by io_mu_
 };
