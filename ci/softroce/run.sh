@@ -7,7 +7,8 @@
 # Usage: ci/softroce/run.sh [--build DIR] [--job tests|bench] [--timeout S]
 # Env: REMORA_SOFTROCE_CACHE (kernel + base initramfs, default .cache/softroce),
 #      REMORA_SOFTROCE_TIMEOUT (seconds for the whole VM, default 240),
-#      REMORA_SOFTROCE_FILTER (gtest filter for the tests job).
+#      REMORA_SOFTROCE_FILTER (gtest filter for the tests job),
+#      REMORA_SOFTROCE_BENCH_ITERS (measured operations per op, bench job).
 # How it is built: ci/softroce/kernel.sh, ci/softroce/init.sh, docs/ci.md.
 set -euo pipefail
 
@@ -53,7 +54,8 @@ make_job_cpio() {
   copy_with_libs "$root" "$test_bin" "$cli"
   ln -s "$test_bin" "$root/job/verbs_fabric_test"
   ln -s "$cli" "$root/job/remora"
-  sed -e "s|@FILTER@|${REMORA_SOFTROCE_FILTER:-*}|" "$HERE/job-$JOB.sh" >"$root/job/run.sh"
+  sed -e "s|@FILTER@|${REMORA_SOFTROCE_FILTER:-*}|" -e "s|@ITERS@|${REMORA_SOFTROCE_BENCH_ITERS:-5000}|" \
+    "$HERE/job-$JOB.sh" >"$root/job/run.sh"
   [[ "$JOB" == bench ]] && cp "$REPO/configs/softroce-2.toml" "$root/job/softroce-2.toml"
   chmod +x "$root/job/run.sh"
   (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
