@@ -56,7 +56,7 @@ make_job_cpio() {
   ln -s "$cli" "$root/job/remora"
   sed -e "s|@FILTER@|${REMORA_SOFTROCE_FILTER:-*}|" -e "s|@ITERS@|${REMORA_SOFTROCE_BENCH_ITERS:-5000}|" \
     "$HERE/job-$JOB.sh" >"$root/job/run.sh"
-  [[ "$JOB" == bench ]] && cp "$REPO/configs/softroce-2.toml" "$root/job/softroce-2.toml"
+  cp "$REPO/configs/softroce-2.toml" "$root/job/softroce-2.toml"
   chmod +x "$root/job/run.sh"
   (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }

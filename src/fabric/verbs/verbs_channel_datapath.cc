@@ -76,6 +76,19 @@ Status VerbsChannel::post(std::span<const WorkRequest> batch) {
   if (in_flight() + batch.size() > kMaxInFlight || batch.size() > kSqDepth) [[unlikely]]
     return Status::Full(fmt::format("{} in flight, batch of {} exceeds {} (or {} per batch)", in_flight(),
                                     batch.size(), kMaxInFlight, kSqDepth));
+  if (batch.size() == 1) {  // the latency path: one lookup, one signaled request
+    const WorkRequest& wr = batch[0];
+    const RemoteRegion* r = valid(wr);
+    if (!r) [[unlikely]]
+      return explain(wr);
+    PeerConn& pc = peers_[wr.peer];
+    if (pc.tail - pc.head >= kSqDepth) [[unlikely]]
+      return Status::Full(fmt::format("send queue to node {} holds {} of {}", wr.peer, kSqDepth, kSqDepth));
+    build(wr, *r, &wrs_[0], &sges_[0]);
+    wrs_[0].send_flags |= IBV_SEND_SIGNALED;
+    post_chain(wr.peer, wrs_.data(), 1);
+    return Status::OK();
+  }
   // Check everything first so that a bad request posts nothing.
   touched_.clear();
   for (size_t i = 0; i < batch.size(); ++i) {
