@@ -5,21 +5,24 @@
 # frequency), loopback through rxe0. Prints the BENCH lines (p50 in us and
 # the ratio remora/perftest) and appends them as JSON lines to
 # bench/results/<UTC date>/verbs.jsonl.
-# Usage: ci/softroce/bench.sh [--build DIR] [--iters N]   (default build, 5000)
+# Usage: ci/softroce/bench.sh [--build DIR] [--iters N] [--repeat R]
+#   (defaults: build, 5000 operations per run, 3 alternating runs per op)
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="$REPO/build" iters=5000
+build="$REPO/build" iters=5000 repeat=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --iters) iters="$2"; shift 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [[ "$iters" =~ ^[1-9][0-9]*$ && "$iters" -le 1000000 ]] || { echo "bench.sh: --iters 1..1000000" >&2; exit 2; }
+[[ "$repeat" =~ ^[1-9][0-9]*$ && "$repeat" -le 20 ]] || { echo "bench.sh: --repeat 1..20" >&2; exit 2; }
 out="$(mktemp -t remora-verbs-bench.XXXXXX)"
 trap 'rm -f "$out"' EXIT
-REMORA_SOFTROCE_BENCH_ITERS="$iters" bash "$REPO/ci/softroce/run.sh" --build "$build" --job bench --timeout 600 | tee "$out"
+REMORA_SOFTROCE_BENCH_ITERS="$iters" REMORA_SOFTROCE_BENCH_REPEAT="$repeat" bash "$REPO/ci/softroce/run.sh" --build "$build" --job bench --timeout $((120 + repeat * 120)) | tee "$out"
 rc=${PIPESTATUS[0]}
 dir="$REPO/bench/results/$(date -u +%Y-%m-%d)"
 mkdir -p "$dir"

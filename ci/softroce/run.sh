@@ -8,7 +8,8 @@
 # Env: REMORA_SOFTROCE_CACHE (kernel + base initramfs, default .cache/softroce),
 #      REMORA_SOFTROCE_TIMEOUT (seconds for the whole VM, default 240),
 #      REMORA_SOFTROCE_FILTER (gtest filter for the tests job),
-#      REMORA_SOFTROCE_BENCH_ITERS (measured operations per op, bench job).
+#      REMORA_SOFTROCE_BENCH_ITERS (measured operations per op, bench job),
+#      REMORA_SOFTROCE_BENCH_REPEAT (alternating runs per op, bench job).
 # How it is built: ci/softroce/kernel.sh, ci/softroce/init.sh, docs/ci.md.
 set -euo pipefail
 
@@ -55,6 +56,7 @@ make_job_cpio() {
   ln -s "$test_bin" "$root/job/verbs_fabric_test"
   ln -s "$cli" "$root/job/remora"
   sed -e "s|@FILTER@|${REMORA_SOFTROCE_FILTER:-*}|" -e "s|@ITERS@|${REMORA_SOFTROCE_BENCH_ITERS:-5000}|" \
+    -e "s|@REPEAT@|${REMORA_SOFTROCE_BENCH_REPEAT:-3}|" \
     "$HERE/job-$JOB.sh" >"$root/job/run.sh"
   cp "$REPO/configs/softroce-2.toml" "$root/job/softroce-2.toml"
   chmod +x "$root/job/run.sh"
