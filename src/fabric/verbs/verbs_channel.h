@@ -82,6 +82,8 @@ class VerbsChannel final : public Channel {
   Status to_rts(ibv_qp* qp);
 
   // Data path helpers.
+  Status post_one(const WorkRequest& wr);
+  Status check_batch(std::span<const WorkRequest> batch);
   const RemoteRegion* valid(const WorkRequest& wr) const;
   [[gnu::cold]] Status explain(const WorkRequest& wr) const;
   const VerbsRegion* local_mr(const void* p, uint32_t len) const;

@@ -76,37 +76,8 @@ Status VerbsChannel::post(std::span<const WorkRequest> batch) {
   if (in_flight() + batch.size() > kMaxInFlight || batch.size() > kSqDepth) [[unlikely]]
     return Status::Full(fmt::format("{} in flight, batch of {} exceeds {} (or {} per batch)", in_flight(),
                                     batch.size(), kMaxInFlight, kSqDepth));
-  if (batch.size() == 1) {  // the latency path: one lookup, one signaled request
-    const WorkRequest& wr = batch[0];
-    const RemoteRegion* r = valid(wr);
-    if (!r) [[unlikely]]
-      return explain(wr);
-    PeerConn& pc = peers_[wr.peer];
-    if (pc.tail - pc.head >= kSqDepth) [[unlikely]]
-      return Status::Full(fmt::format("send queue to node {} holds {} of {}", wr.peer, kSqDepth, kSqDepth));
-    build(wr, *r, &wrs_[0], &sges_[0]);
-    wrs_[0].send_flags |= IBV_SEND_SIGNALED;
-    post_chain(wr.peer, wrs_.data(), 1);
-    return Status::OK();
-  }
-  // Check everything first so that a bad request posts nothing.
-  touched_.clear();
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (!valid(batch[i])) [[unlikely]] {
-      for (NodeId n : touched_) peers_[n].batch_count = 0;
-      Status st = explain(batch[i]);
-      return batch.size() == 1 ? st : st.with_context(fmt::format("request {} of batch", i));
-    }
-    PeerConn& pc = peers_[batch[i].peer];
-    if (pc.batch_count++ == 0) touched_.push_back(batch[i].peer);
-  }
-  for (NodeId n : touched_) {
-    PeerConn& pc = peers_[n];
-    if (pc.tail - pc.head + pc.batch_count > kSqDepth) [[unlikely]] {
-      for (NodeId m : touched_) peers_[m].batch_count = 0;
-      return Status::Full(fmt::format("send queue to node {} holds {} of {}", n, pc.tail - pc.head, kSqDepth));
-    }
-  }
+  if (batch.size() == 1) return post_one(batch[0]);
+  REMORA_RETURN_IF_ERROR(check_batch(batch));
   // One chain per peer, in batch order; the last of each chain is signaled.
   for (NodeId n : touched_) {
     size_t count = 0;
@@ -119,6 +90,44 @@ Status VerbsChannel::post(std::span<const WorkRequest> batch) {
     wrs_[count - 1].send_flags |= IBV_SEND_SIGNALED;
     peers_[n].batch_count = 0;
     post_chain(n, wrs_.data(), count);
+  }
+  return Status::OK();
+}
+
+// The latency path: one lookup, one signaled request.
+Status VerbsChannel::post_one(const WorkRequest& wr) {
+  const RemoteRegion* r = valid(wr);
+  if (!r) [[unlikely]]
+    return explain(wr);
+  if (peers_[wr.peer].tail - peers_[wr.peer].head >= kSqDepth) [[unlikely]]
+    return Status::Full(fmt::format("send queue to node {} is full ({})", wr.peer, kSqDepth));
+  build(wr, *r, &wrs_[0], &sges_[0]);
+  wrs_[0].send_flags |= IBV_SEND_SIGNALED;
+  post_chain(wr.peer, wrs_.data(), 1);
+  return Status::OK();
+}
+
+// Checks every request and each peer's send-queue room, so that a bad
+// batch posts nothing. On success touched_ lists the batch's peers in
+// order of first appearance and their batch_count is set.
+Status VerbsChannel::check_batch(std::span<const WorkRequest> batch) {
+  touched_.clear();
+  auto reset = [this] {
+    for (NodeId n : touched_) peers_[n].batch_count = 0;
+  };
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!valid(batch[i])) [[unlikely]] {
+      reset();
+      return explain(batch[i]).with_context(fmt::format("request {} of batch", i));
+    }
+    if (peers_[batch[i].peer].batch_count++ == 0) touched_.push_back(batch[i].peer);
+  }
+  for (NodeId n : touched_) {
+    const PeerConn& pc = peers_[n];
+    if (pc.tail - pc.head + pc.batch_count > kSqDepth) [[unlikely]] {
+      reset();
+      return Status::Full(fmt::format("send queue to node {} holds {} of {}", n, pc.tail - pc.head, kSqDepth));
+    }
   }
   return Status::OK();
 }
