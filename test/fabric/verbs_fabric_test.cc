@@ -181,6 +181,30 @@ TEST_F(VerbsFabricTest, BatchCompletesEveryRequestOnce) {
   EXPECT_EQ(t.ch[0]->in_flight(), 0u);
 }
 
+// The send queue of one QP is bounded: a batch that does not fit is
+// refused whole (kFull), and everything accepted still completes.
+TEST_F(VerbsFabricTest, FullSendQueueRefusesWholeBatch) {
+  Nodes t;
+  ASSERT_OK(t.build(2));
+  ASSERT_OK(t.connect_all());
+  std::vector<WorkRequest> batch;
+  for (uint64_t i = 0; i < 400; ++i)
+    batch.push_back({Op::kWrite, 1, GAddr(region_id(1, 1), 0), t.scratch[0]->data, 8, 0, 0, i});
+  ASSERT_OK(t.ch[0]->post(batch));
+  Status st = t.ch[0]->post(std::span(batch).first(200));
+  EXPECT_EQ(st.code(), Code::kFull) << st.to_string();
+  EXPECT_EQ(t.ch[0]->in_flight(), 400u);
+  Completion cs[64];
+  size_t got = 0;
+  for (int spin = 0; got < 400 && spin < 100'000'000; ++spin) {
+    const size_t n = t.ch[0]->poll(cs);
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(cs[i].code, Code::kOk);
+    got += n;
+  }
+  EXPECT_EQ(got, 400u);
+  EXPECT_OK(t.ch[0]->post(std::span(batch).first(200)));  // room again
+}
+
 TEST_F(VerbsFabricTest, PeerGoneFailsPostsAndInFlight) {
   Nodes t;
   ASSERT_OK(t.build(2));
