@@ -25,7 +25,7 @@ fetch_kernel() {
   [[ -d "$dir/lib/modules" ]] && return 0
   log "downloading $pkg"
   rm -rf "$CACHE/deb" "$dir"; mkdir -p "$CACHE/deb"
-  (cd "$CACHE/deb" && apt-get download "$pkg" >/dev/null)
+  (cd "$CACHE/deb" && apt-get download -o APT::Sandbox::User=root "$pkg" >/dev/null)
   dpkg -x "$CACHE"/deb/*.deb "$dir.tmp"
   mv "$dir.tmp" "$dir"
   rm -rf "$CACHE/deb"
