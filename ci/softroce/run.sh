@@ -52,9 +52,12 @@ make_job_cpio() {
   [[ -x "$test_bin" && -x "$cli" ]] ||
     { log "missing $test_bin or $cli: build with -Dtests=true first"; exit 4; }
   mkdir -p "$root/job"
+  # The binaries go to /job (the VM mounts a tmpfs on /tmp, where a build
+  # tree may live); their libraries keep their paths.
   copy_with_libs "$root" "$test_bin" "$cli"
-  ln -s "$test_bin" "$root/job/verbs_fabric_test"
-  ln -s "$cli" "$root/job/remora"
+  cp -L "$test_bin" "$root/job/verbs_fabric_test"
+  cp -L "$cli" "$root/job/remora"
+  rm -f "$root$test_bin" "$root$cli"
   sed -e "s|@FILTER@|${REMORA_SOFTROCE_FILTER:-*}|" -e "s|@ITERS@|${REMORA_SOFTROCE_BENCH_ITERS:-5000}|" \
     -e "s|@REPEAT@|${REMORA_SOFTROCE_BENCH_REPEAT:-3}|" \
     "$HERE/job-$JOB.sh" >"$root/job/run.sh"
