@@ -12,6 +12,9 @@
 #   REMORA_SKIP_INSTALL=1   don't run ci/install-deps.sh
 #   REMORA_SKIP_ASAN=1      skip the sanitizer tree (quick developer runs)
 #   REMORA_SKIP_SCRIPTS=1   skip test/scripts/*_test.sh
+#   REMORA_SKIP_SOFTROCE=1  skip the Soft-RoCE VM suite (ci/softroce/run.sh,
+#                           counted as one skip). Without it, a machine
+#                           lacking qemu-system-x86_64 FAILS that step.
 #   REMORA_BUILD_DIR=D      normal tree (default build)
 #   REMORA_ASAN_DIR=D       sanitizer tree (default build-asan)
 #   REMORA_SCRIPT_TIMEOUT=S per-script limit in seconds (default 300)
@@ -87,6 +90,37 @@ run_scripts() {
   done
 }
 
+# run_softroce DIR: the verbs suite inside a QEMU/TCG VM with Soft-RoCE
+# (ci/softroce/run.sh), using DIR's binaries; its per-case counts (line
+# "SOFTROCE-RESULT passed=N failed=M skipped=K") join the totals.
+run_softroce() {
+  local dir="$1" logf="$OUT/softroce.log" rc line p f s
+  log "Soft-RoCE VM suite ($dir)"
+  if [[ "${REMORA_SKIP_SOFTROCE:-0}" == 1 ]]; then
+    echo "REMORA_SKIP_SOFTROCE=1: skipping the Soft-RoCE VM suite"
+    SKIPPED=$((SKIPPED + 1)); return
+  fi
+  if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+    echo "FAIL: qemu-system-x86_64 not found; the verbs suite runs in a QEMU VM."
+    echo "      Install qemu-system-x86 (ci/install-deps.sh) or set REMORA_SKIP_SOFTROCE=1."
+    FAILED=$((FAILED + 1)); FAILURES+=("Soft-RoCE VM suite (no qemu)"); return
+  fi
+  bash "$REPO/ci/softroce/run.sh" --build "$dir" >"$logf" 2>&1
+  rc=$?
+  line="$(grep -a '^SOFTROCE-RESULT' "$logf" | tail -n 1)"
+  if [[ "$line" =~ passed=([0-9]+)\ failed=([0-9]+)\ skipped=([0-9]+) ]]; then
+    p="${BASH_REMATCH[1]}"; f="${BASH_REMATCH[2]}"; s="${BASH_REMATCH[3]}"
+  else
+    p=0; f=0; s=0
+  fi
+  [[ $rc -ne 0 && $f -eq 0 ]] && f=1  # boot failure, timeout, crash
+  echo "[softroce] exit $rc; cases passed/failed/skipped: $p $f $s; $(grep -a 'VM finished' "$logf")"
+  add_counts "$p $f $s"
+  if [[ $f -ne 0 ]]; then
+    FAILURES+=("Soft-RoCE VM suite"); echo "last lines of $logf:"; tail -n 60 "$logf"
+  fi
+}
+
 # The sanitizer tree's environment: see docs/ci.md and ci/lsan.supp.
 asan_env() {
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_odr_violation=1"
@@ -124,6 +158,7 @@ main() {
   if build_tree "$normal" -Dtests=true; then
     run_gtests "$normal" 1
     [[ "${REMORA_SKIP_SCRIPTS:-0}" == 1 ]] || run_scripts "$normal"
+    run_softroce "$normal"
   fi
 
   if [[ "${REMORA_SKIP_ASAN:-0}" == 1 ]]; then
