@@ -123,7 +123,11 @@ int run_all(const Args& a, const Config& cfg) {
   auto on_json = [&](const std::string& line) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded()) return;
-    fmt::print("{}\n", line);
+    // The histograms are for merging here; the printed line stays readable.
+    nlohmann::json shown = j;
+    for (const char* k : {"latency", "send_payment", "fabric_read_64b", "message_rtt_64b"})
+      if (shown.contains(k)) shown[k].erase("hist");
+    fmt::print("{}\n", shown.dump());
     std::fflush(stdout);  // whole lines: stdout and stderr may share a pipe
     fmt::print(stderr, "[bank] {}\n", node_line(j));
     results.push_back(std::move(j));
