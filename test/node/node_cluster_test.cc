@@ -70,33 +70,13 @@ TEST_P(NodeClusterTest, CheckWorkloadThreeNodesTwoThreads) {
   }
 }
 
-// Every FAA returned a distinct old value and every successful CAS saw a
-// distinct expected value: both sets are exactly {0, ..., N-1}.
-void expect_permutation(std::vector<uint64_t> v, uint64_t n, const char* what) {
-  ASSERT_EQ(v.size(), n) << what;
-  std::sort(v.begin(), v.end());
-  std::vector<uint64_t> want(n);
-  std::iota(want.begin(), want.end(), 0);
-  EXPECT_TRUE(v == want) << what << " values are not 0.." << n - 1 << " each exactly once";
-}
-
 TEST_P(NodeClusterTest, ConcurrentCasAndFaaOnOneWordEndExact) {
   constexpr uint32_t kNodes = 3, kThreads = 2, kRounds = 300;
   auto cfg = make_config(spec(kNodes, kThreads));
   ASSERT_OK(cfg);
   ASSERT_NO_FATAL_FAILURE(run_all(*cfg, atomics_body(kRounds)));
   const uint64_t total = uint64_t{kRounds} * kNodes * kThreads;
-  std::vector<uint64_t> faa, cas;
-  for (NodeId id = 0; id < kNodes; ++id) {
-    auto j = report_json(pc_.outcome(id));
-    ASSERT_TRUE(j.is_object());
-    for (uint64_t v : j["faa_old"]) faa.push_back(v);
-    for (uint64_t v : j["cas_won"]) cas.push_back(v);
-    for (uint64_t v : j["faa_final"]) EXPECT_EQ(v, total) << "FAA word read by node " << id;
-    for (uint64_t v : j["cas_final"]) EXPECT_EQ(v, total) << "CAS word read by node " << id;
-  }
-  expect_permutation(faa, total, "FAA old");
-  expect_permutation(cas, total, "CAS expected");
+  expect_exact_atomics(pc_, kNodes, total);
 }
 
 TEST_P(NodeClusterTest, RingFloodLosesAndDuplicatesNothing) {

@@ -25,9 +25,7 @@ class TxnAllocTest : public ::testing::Test {
  protected:
   void SetUp() override { build({}); }
   void build(TxnLoopbackSpec spec) {
-    auto c = TxnLoopback::create(spec);
-    ASSERT_OK(c);
-    c_ = std::move(*c);
+    ASSERT_NO_FATAL_FAILURE(build_loopback(spec, &c_));
   }
   // Allocates one object of T on node `n` and sets it up with `init`.
   template <typename T, typename Init>

@@ -61,6 +61,21 @@ struct TxnNode {
     }));
     return out;
   }
+  // The table `name` of every node, in config order (then a barrier).
+  Status lookup_all(const Config& cfg, const std::string& name, std::vector<Table>* out) {
+    REMORA_RETURN_IF_ERROR(node->run_workers([&](Worker& w) {
+      if (w.engine().index() != 0) return;
+      w.spawn([&](Context& ctx) -> Status {
+        for (NodeId p : ids(cfg)) {
+          auto t = txns[0]->lookup_table(ctx, p, name);
+          if (!t.ok()) return t.status();
+          out->push_back(*t);
+        }
+        return Status::OK();
+      });
+    }));
+    return barrier();
+  }
   std::vector<NodeId> ids(const Config& cfg) const {
     std::vector<NodeId> v;
     for (const NodeConfig& n : cfg.nodes) v.push_back(n.id);
@@ -132,18 +147,7 @@ ChildBody alloc_free_body(uint32_t coroutines, uint32_t rounds) {
     if (!st.ok()) return ChildReport::from(st.with_context("start"));
     std::vector<Table> rows;
     std::vector<AllocLog> logs(n.node->threads());
-    st = n.node->run_workers([&](Worker& w) {
-      if (w.engine().index() == 0)
-        w.spawn([&](Context& ctx) -> Status {
-          for (NodeId p : n.ids(cfg)) {
-            auto t = n.txns[0]->lookup_table(ctx, p, "ptr");
-            if (!t.ok()) return t.status();
-            rows.push_back(*t);
-          }
-          return Status::OK();
-        });
-    });
-    if (st.ok()) st = n.barrier();
+    st = n.lookup_all(cfg, "ptr", &rows);
     if (st.ok())
       st = n.node->run_workers([&](Worker& w) {
         const uint32_t t = w.engine().index();
@@ -199,18 +203,7 @@ ChildBody lockfree_body(uint32_t readers, uint32_t rounds) {
     if (!st.ok()) return ChildReport::from(st.with_context("start"));
     std::vector<Table> objs;
     uint64_t reads = 0, torn = 0, regress = 0, refused = 0, writes = 0;
-    st = n.node->run_workers([&](Worker& w) {
-      if (w.engine().index() != 0) return;
-      w.spawn([&](Context& ctx) -> Status {
-        for (NodeId p : n.ids(cfg)) {
-          auto t = n.txns[0]->lookup_table(ctx, p, "obj");
-          if (!t.ok()) return t.status();
-          objs.push_back(*t);
-        }
-        return Status::OK();
-      });
-    });
-    if (st.ok()) st = n.barrier();
+    st = n.lookup_all(cfg, "obj", &objs);
     const std::vector<NodeId> ids = n.ids(cfg);
     const size_t mine = static_cast<size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
     bool writer_done = false;

@@ -22,9 +22,7 @@ class TxnCommitTest : public ::testing::Test {
  protected:
   void SetUp() override { build({}); }
   void build(TxnLoopbackSpec spec) {
-    auto c = TxnLoopback::create(spec);
-    ASSERT_OK(c);
-    c_ = std::move(*c);
+    ASSERT_NO_FATAL_FAILURE(build_loopback(spec, &c_));
     // Two accounts per node in a table "acct": balance 100 each.
     for (NodeId n = 0; n < c_->config().nodes.size(); ++n) {
       auto t = c_->store(n).create_table("acct", 2, sizeof(Account), [&](uint32_t row, std::span<std::byte> p) {

@@ -5,6 +5,8 @@
 // unit tests of the transaction layer.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -107,5 +109,12 @@ class TxnLoopback {
   std::vector<std::unique_ptr<TxnEngine>> txns_;
   std::vector<std::unique_ptr<Worker>> workers_;  // declared last: destroyed first
 };
+
+// For fixtures: builds a cluster into `*out`, a test failure if it cannot.
+inline void build_loopback(const TxnLoopbackSpec& spec, std::unique_ptr<TxnLoopback>* out) {
+  auto c = TxnLoopback::create(spec);
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  *out = std::move(*c);
+}
 
 }  // namespace remora::testing
