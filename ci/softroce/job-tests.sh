@@ -2,7 +2,9 @@
 # Runs inside the Soft-RoCE VM (see init.sh): the device inventory, then the
 # verbs gtest suite, counted per case from gtest's per-test lines, and two
 # checks of the binary: `remora info` lists rxe0 with its MTU and GIDs, and
-# `remora up --workload check` passes on configs/softroce-2.toml.
+# `remora up --workload check` passes on configs/softroce-2.toml; and the
+# bank app (transactions, money invariant, replicas) over verbs, whose
+# history must pass histcheck.
 cd /job || exit 1
 extra_pass=0
 extra_fail=0
@@ -22,10 +24,21 @@ up_check_workload() {
   tail -n 8 /tmp/up.log
   [ $rc -eq 0 ]
 }
+bank_over_verbs() {  # SmallBank on 2 nodes over rxe0, contended, then histcheck
+  rm -rf /tmp/hist
+  timeout 200 ./bank --config softroce-2.toml --accounts 100 --hot 4 --coroutines 2 --max-txns 15 \
+    --duration 120 --history /tmp/hist >/tmp/bank.log 2>&1
+  rc=$?
+  grep '^\[bank\]' /tmp/bank.log | tail -n 6
+  [ $rc -eq 0 ] || { tail -n 20 /tmp/bank.log; return 1; }
+  timeout 60 ./histcheck /tmp/hist
+}
 echo "--- remora info"
 check info_lists_rxe0
 echo "--- remora up --workload check"
 check up_check_workload
+echo "--- bank over verbs + histcheck"
+check bank_over_verbs
 echo "--- verbs_fabric_test"
 REMORA_VERBS_DEVICE=rxe0 timeout 180 ./verbs_fabric_test --gtest_filter='@FILTER@' >/tmp/gtest.log 2>&1
 rc=$?

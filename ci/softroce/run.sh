@@ -6,7 +6,7 @@
 #   bench  `remora bench fabric` over verbs next to perftest (bench.sh)
 # Usage: ci/softroce/run.sh [--build DIR] [--job tests|bench] [--timeout S]
 # Env: REMORA_SOFTROCE_CACHE (kernel + base initramfs, default .cache/softroce),
-#      REMORA_SOFTROCE_TIMEOUT (seconds for the whole VM, default 240),
+#      REMORA_SOFTROCE_TIMEOUT (seconds for the whole VM, default 420),
 #      REMORA_SOFTROCE_FILTER (gtest filter for the tests job),
 #      REMORA_SOFTROCE_BENCH_ITERS (measured operations per op, bench job),
 #      REMORA_SOFTROCE_BENCH_REPEAT (alternating runs per op, bench job).
@@ -18,7 +18,7 @@ HERE="$REPO/ci/softroce"
 CACHE="${REMORA_SOFTROCE_CACHE:-$REPO/.cache/softroce}"
 BUILD="$REPO/build"
 JOB=tests
-TIMEOUT="${REMORA_SOFTROCE_TIMEOUT:-240}"
+TIMEOUT="${REMORA_SOFTROCE_TIMEOUT:-420}"
 
 log() { printf '[softroce] %s\n' "$*" >&2; }
 
@@ -62,6 +62,14 @@ make_job_cpio() {
     -e "s|@REPEAT@|${REMORA_SOFTROCE_BENCH_REPEAT:-3}|" \
     "$HERE/job-$JOB.sh" >"$root/job/run.sh"
   cp "$REPO/configs/softroce-2.toml" "$root/job/softroce-2.toml"
+  # The bank app and the history checker: transactions over verbs.
+  local app
+  for app in "$BUILD/apps/bank" "$BUILD/tools/histcheck"; do
+    [[ -x "$app" ]] || { log "missing $app: build everything first"; exit 4; }
+    copy_with_libs "$root" "$app"
+    cp -L "$app" "$root/job/$(basename "$app")"
+    rm -f "$root$app"
+  done
   chmod +x "$root/job/run.sh"
   (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
 }
