@@ -35,16 +35,7 @@ for cfg in $configs; do
     lines="$(timeout $((duration * 3 + 240)) "$bank" --config "$cfg" --coroutines "$c" --duration "$duration" \
       --accounts "$accounts" --hot "$hot" 2>/dev/null)" || { echo "[bank_sweep] run failed" >&2; rc=1; continue; }
     printf '%s\n' "$lines" | sed "s|^{|{\"config\":\"$cfg\",|" >>"$out/bank.jsonl"
-    printf '%s\n' "$lines" | python3 -c '
-import json, sys
-cfg, coros = sys.argv[1], sys.argv[2]
-ls = [json.loads(l) for l in sys.stdin if l.startswith("{")]
-c = [l for l in ls if l.get("cluster")][0]
-n0 = [l for l in ls if l.get("node") == 0][0]
-x, m = n0["send_payment"]["p50_us"], n0["message_rtt_64b"]["p50_us"]
-print(f"{cfg:26s} {coros:>5s} {c[\"tx_per_s\"]:10.0f} {100*c[\"abort_rate\"]:7.1f} {c[\"latency_p50_us\"]:9.1f} "
-      f"{c[\"latency_p99_us\"]:9.1f} {x:9.1f} {n0[\"fabric_read_64b\"][\"p50_us\"]:9.2f} {m:9.2f} {x/m if m else 0:7.1f}")
-' "$cfg" "$c" || rc=1
+    printf '%s\n' "$lines" | python3 bench/bank_sweep_row.py "$cfg" "$c" || rc=1
   done
 done
 exit $rc
