@@ -62,7 +62,9 @@ TEST_F(TxnAllocTest, AllocatedObjectIsReadableEverywhereAndFreeMakesItNotFound) 
   for (NodeId n = 0; n < 3; ++n) {
     ASSERT_OK(c_->on(n, [&](Context& ctx) {
       auto r = c_->txn(n).lockfree_read<Item>(ctx, *a);
-      if (r.ok()) EXPECT_EQ(r->value, 49u);
+      if (r.ok()) {
+        EXPECT_EQ(r->value, 49u);
+      }
       return r.status();
     }));
   }

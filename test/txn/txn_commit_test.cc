@@ -196,7 +196,9 @@ TEST_F(TxnCommitTest, ReadingALockedObjectConflictsAndGivesUpAfterMaxAttempts) {
   uint64_t version = 0;
   ASSERT_OK(c_->on(0, [&](Context& ctx) {
     auto r = c_->txn(0).lockfree_read<Account>(ctx, a, &version);
-    if (r.ok()) EXPECT_EQ(r->balance, 100);
+    if (r.ok()) {
+      EXPECT_EQ(r->balance, 100);
+    }
     return r.status();
   }));
   EXPECT_EQ(version, 1u);
