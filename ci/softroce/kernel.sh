@@ -10,6 +10,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${REMORA_SOFTROCE_CACHE:-$REPO/.cache/softroce}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$HERE/lib.sh"
 # rxe and what it needs at run time (crc32_generic is not in modinfo's list).
 MODULES=(crc32_generic dummy rdma_rxe)
 
@@ -78,16 +79,6 @@ PY
   done | awk '!seen[$0]++'
 }
 
-copy_with_libs() {  # copy_with_libs ROOT FILE...: binaries plus their ldd closure
-  local root="$1" f lib; shift
-  for f in "$@"; do
-    mkdir -p "$root$(dirname "$f")"; cp -L "$f" "$root$f"
-    for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true); do
-      [[ -e "$root$lib" ]] && continue
-      mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
-    done
-  done
-}
 
 build_base() {
   local kdir="$CACHE/kernel" ver root="$CACHE/root" m

@@ -15,6 +15,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$REPO/ci/softroce"
+source "$HERE/lib.sh"
 CACHE="${REMORA_SOFTROCE_CACHE:-$REPO/.cache/softroce}"
 BUILD="$REPO/build"
 JOB=tests
@@ -34,16 +35,6 @@ done
 command -v qemu-system-x86_64 >/dev/null ||
   { log "qemu-system-x86_64 not found (install qemu-system-x86: ci/install-deps.sh)"; exit 3; }
 
-copy_with_libs() {  # copy_with_libs ROOT FILE...
-  local root="$1" f lib; shift
-  for f in "$@"; do
-    mkdir -p "$root$(dirname "$f")"; cp -L "$f" "$root$f"
-    for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true); do
-      [[ -e "$root$lib" ]] && continue
-      mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
-    done
-  done
-}
 
 # The project's binaries and the job script, as a cpio appended to the base.
 make_job_cpio() {
