@@ -20,6 +20,7 @@ std::string_view code_name(Code c) {
     case Code::kConflict: return "Conflict";
     case Code::kOutOfMemory: return "OutOfMemory";
     case Code::kAborted: return "Aborted";
+    case Code::kAlreadyExists: return "AlreadyExists";
   }
   return "Unknown";
 }

@@ -31,9 +31,10 @@ enum class Code : uint8_t {
   kConflict,         // a transaction lost a race (lock refused, validation failed); retry
   kOutOfMemory,      // no free object or block of the requested size
   kAborted,          // the application aborted a transaction on purpose
+  kAlreadyExists,    // an insert found the key (or name) present
 };
 
-constexpr Code kLastCode = Code::kAborted;  // keep last: wire checks use it
+constexpr Code kLastCode = Code::kAlreadyExists;  // keep last: wire checks use it
 
 std::string_view code_name(Code c);
 
@@ -68,6 +69,7 @@ class [[nodiscard]] Status {
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
   static Status OutOfMemory(std::string m) { return {Code::kOutOfMemory, std::move(m)}; }
   static Status Aborted(std::string m) { return {Code::kAborted, std::move(m)}; }
+  static Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
