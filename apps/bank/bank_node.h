@@ -1,29 +1,44 @@
-// One node of the bank app: start, load, run SmallBank on every engine
-// thread, check, report one JSON object.
+// The bank app as a Workload of the common node driver (apps/common).
 #pragma once
-
-#include <atomic>
-#include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "app_node.h"
 #include "remora/cluster/config.h"
 #include "smallbank.h"
 
 namespace remora::bank {
 
-struct NodeRunOptions {
-  BankOptions bank;
-  uint32_t coroutines = 8;     // per engine thread
-  std::string history_dir;     // empty: no history
-  const std::atomic<bool>* stop = nullptr;
-  // Node 0 checks the money invariant over the whole cluster and every
-  // node compares its regions with their backups after the run.
-  bool check = true;
+class BankWorkload : public app::Workload {
+ public:
+  explicit BankWorkload(BankOptions o) : o_(o) {}
+  std::string name() const override { return "bank"; }
+  std::vector<std::string> types() const override;
+  Status load(Store& store, const std::vector<NodeId>& nodes, NodeId self) override;
+  Status on_engine(Engine& e) override;
+  Status resolve(Context& ctx, TxnEngine& txn) override;
+  GAddr baseline_target(NodeId peer) const override;
+  Status run(Context& ctx, TxnEngine& txn, const app::RunInfo& info, app::Recorder& rec) override;
+  // The money invariant over the whole cluster (every node's net by RPC).
+  Status check(Context& ctx, TxnEngine& txn, nlohmann::json* out) override;
+  void report(nlohmann::json& j) const override;
+
+ private:
+  int64_t net_total() const;
+  static constexpr size_t kMaxThreads = 64;
+  const BankOptions o_;
+  std::vector<NodeId> nodes_;
+  NodeId self_ = kInvalidNode;
+  BankLayout layout_;
+  std::array<BankStats, kMaxThreads> stats_{};
 };
 
-// Runs node `id` of `cfg` to the end. The JSON has the node's figures
-// (see README); node 0's also "invariant". Errors: the first failure.
+struct NodeRunOptions {
+  BankOptions bank;
+  app::NodeRunOptions run;
+};
+
+// Runs node `id` of `cfg` to the end (see app::run_node).
 Result<nlohmann::json> run_node(const Config& cfg, NodeId id, const NodeRunOptions& o);
 
 }  // namespace remora::bank

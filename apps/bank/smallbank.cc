@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "remora/common/latency.h"
 #include "remora/txn/object.h"
+#include "rng.h"
 
 namespace remora::bank {
 
@@ -15,21 +17,7 @@ struct Balance {
   int64_t cents;
 };
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull) {}
-  uint64_t next() {
-    s_ ^= s_ << 13;
-    s_ ^= s_ >> 7;
-    s_ ^= s_ << 17;
-    return s_;
-  }
-  uint64_t below(uint64_t n) { return n ? next() % n : 0; }
-  double unit() { return static_cast<double>(next() >> 11) / static_cast<double>(1ull << 53); }
-
- private:
-  uint64_t s_;
-};
+using app::Rng;
 
 uint64_t pick(Rng& r, const BankLayout& l, const BankOptions& o) {
   const uint64_t n = l.accounts();
@@ -127,12 +115,6 @@ GAddr BankLayout::savings_of(uint64_t g) const {
 }
 uint64_t BankLayout::accounts() const { return nodes.size() * uint64_t{checking.empty() ? 0 : checking[0].rows}; }
 
-uint64_t BankStats::total() const {
-  uint64_t n = 0;
-  for (uint64_t c : committed) n += c;
-  return n;
-}
-
 Status load(Store& store, uint32_t accounts) {
   auto init = [](uint32_t, std::span<std::byte> p) {
     const Balance b{kInitialBalance};
@@ -162,13 +144,11 @@ Result<BankLayout> resolve(Context& ctx, TxnEngine& txn, const std::vector<NodeI
   return l;
 }
 
-Status run_coroutine(Context& ctx, TxnEngine& txn, const BankLayout& l, const BankOptions& o, uint64_t seed,
-                     BankStats& stats) {
-  Rng rng(seed);
-  const uint64_t end = now_ns() + static_cast<uint64_t>(o.duration.count());
-  for (uint64_t done = 0; (o.max_txns == 0 || done < o.max_txns) && !ctx.stop_requested(); ++done) {
+Status run_coroutine(Context& ctx, TxnEngine& txn, const BankLayout& l, const BankOptions& o,
+                     const app::RunInfo& info, app::Recorder& rec, BankStats& stats) {
+  Rng rng(info.seed);
+  for (uint64_t done = 0; !info.should_stop(done) && !ctx.stop_requested(); ++done) {
     const uint64_t t0 = now_ns();
-    if (o.max_txns == 0 && t0 >= end) break;
     const TxType type = pick_type(rng);
     const uint64_t a = pick(rng, l, o);
     uint64_t b = pick(rng, l, o);
@@ -181,17 +161,11 @@ Status run_coroutine(Context& ctx, TxnEngine& txn, const BankLayout& l, const Ba
       continue;
     }
     if (st.code() == Code::kConflict) {  // ran out of attempts: counted, go on
-      ++stats.gave_up;
+      ++rec.gave_up;
       continue;
     }
-    if (!st.ok()) {
-      ++stats.errors;
-      return st.with_context(tx_type_name(type));
-    }
-    const uint64_t took = now_ns() - t0;
-    stats.latency_ns.push_back(took);
-    if (type == TxType::kSendPayment) stats.send_payment_ns.push_back(took);
-    ++stats.committed[static_cast<int>(type)];
+    if (!st.ok()) return st.with_context(tx_type_name(type));
+    rec.done(static_cast<size_t>(type), now_ns() - t0);
     stats.net += net;
   }
   return Status::OK();

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "remora/common/latency.h"
 #include "remora/common/status.h"
+#include "workload.h"
 #include "remora/runtime/context.h"
 #include "remora/txn/store.h"
 #include "remora/txn/txn_engine.h"
@@ -36,9 +36,6 @@ struct BankOptions {
   uint32_t accounts = 100000;   // per node
   uint32_t hot = 4000;          // cluster-wide hot set (first accounts); 0 = uniform
   double hot_fraction = 0.9;
-  std::chrono::nanoseconds duration = std::chrono::seconds(10);
-  uint64_t max_txns = 0;        // per coroutine, 0 = until duration
-  uint64_t seed = 1;
 };
 
 // Where every node's tables are, by node position.
@@ -57,23 +54,18 @@ Status load(Store& store, uint32_t accounts);
 // every node through the catalog.
 Result<BankLayout> resolve(Context& ctx, TxnEngine& txn, const std::vector<NodeId>& nodes);
 
-// What one worker thread (all its coroutines) did.
+// What one worker thread (all its coroutines) did besides `rec`'s
+// latencies by type.
 struct BankStats {
-  std::array<uint64_t, static_cast<int>(TxType::kCount)> committed{};
-  uint64_t insufficient = 0;  // SendPayment/Amalgamate refused by the application (counted as committed work, no write)
+  uint64_t insufficient = 0;  // SendPayment refused by the application (no write, not in rec)
   int64_t net = 0;            // deposits - checks, committed only
-  uint64_t gave_up = 0;      // transactions that ran out of attempts
-  uint64_t errors = 0;
-  std::vector<uint64_t> latency_ns;       // per committed transaction, retries included
-  std::vector<uint64_t> send_payment_ns;  // the two-account transfers among them
-  uint64_t total() const;
 };
 
-// Runs transactions back to back until the duration, max_txns or a stop
-// request; appends to `stats` (owned by the coroutine's thread). Returns the
-// first non-retryable error.
+// Runs transactions back to back until `info` says stop; records each
+// committed one in `rec` (by TxType), ones that ran out of attempts in
+// rec.gave_up. Returns the first non-retryable error.
 Status run_coroutine(Context& ctx, TxnEngine& txn, const BankLayout& layout, const BankOptions& opts,
-                     uint64_t seed, BankStats& stats);
+                     const app::RunInfo& info, app::Recorder& rec, BankStats& stats);
 
 // Sums every account of every node with one-sided reads of whole tables
 // (run when no transaction is running); kCorrupt if a row is locked or torn.

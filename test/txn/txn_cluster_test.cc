@@ -50,10 +50,10 @@ TEST_P(TxnClusterTest, BankUnderHeavyContentionKeepsMoneyReplicasAndStrictSerial
   o.bank.accounts = 200;
   o.bank.hot = 6;  // six hot accounts for the whole cluster
   o.bank.hot_fraction = 0.9;
-  o.bank.max_txns = GetParam().name == std::string("tcp") ? 30 : 60;
-  o.bank.duration = 60s;
-  o.coroutines = 16;
-  o.history_dir = temp_dir("bank-history");
+  o.run.max_ops = GetParam().name == std::string("tcp") ? 30 : 60;
+  o.run.duration = 60s;
+  o.run.coroutines = 16;
+  o.run.history_dir = temp_dir("bank-history");
   for (const NodeConfig& n : cfg->nodes) pc_.launch(*cfg, n.id, bank_body(o));
   pc_.wait_all(kDeadline);
   uint64_t committed = 0, conflicts = 0;
@@ -72,7 +72,7 @@ TEST_P(TxnClusterTest, BankUnderHeavyContentionKeepsMoneyReplicasAndStrictSerial
   }
   EXPECT_GT(committed, 0u);
   EXPECT_GT(conflicts, 0u) << "the workload is meant to contend";
-  auto records = histcheck::load_history({o.history_dir});
+  auto records = histcheck::load_history({o.run.history_dir});
   ASSERT_OK(records);
   auto result = histcheck::check_history(*records);
   ASSERT_OK(result);
