@@ -121,6 +121,20 @@ int run_one(const CommonArgs& a, const Config& cfg, Workload& w) {
   return ok ? 0 : 1;
 }
 
+// Raises region_size to what the workload needs (same on every node: each
+// derives it from the same flags).
+Status fit_regions(const Workload& w, Config& cfg) {
+  constexpr uint64_t kMiB = 1 << 20, kMax = 2ull << 30;
+  const uint64_t want = (w.region_size_hint() + kMiB - 1) / kMiB * kMiB;
+  if (want <= cfg.region_size) return Status::OK();
+  if (want > kMax)
+    return Status::InvalidArgument(fmt::format("the data set needs {} MiB of region per node, more than the 2 GiB "
+                                               "limit: use fewer rows or more regions", want / kMiB));
+  spdlog::info("region_size raised from {} to {} MiB for this data set", cfg.region_size / kMiB, want / kMiB);
+  cfg.region_size = want;
+  return Status::OK();
+}
+
 }  // namespace
 
 void add_common_options(CLI::App& app, CommonArgs& a) {
@@ -196,6 +210,10 @@ int run_app(int argc, char** argv, CommonArgs& a, Workload& w) {
     return 2;
   }
   if (a.threads) cfg->threads = a.threads;
+  if (Status st = fit_regions(w, *cfg); !st.ok()) {
+    fmt::print(stderr, "{}: {}\n", w.name(), st.to_string());
+    return 2;
+  }
   a.run.duration = std::chrono::nanoseconds(static_cast<int64_t>(a.duration_s * 1e9));
   a.run.history_dir = a.history;
   a.run.stop = &g_stop;

@@ -108,8 +108,9 @@ class AppNode {
   }
 
   RunInfo info(uint32_t t, uint32_t c, uint64_t deadline) const {
-    return RunInfo{id_, t, c, o_.seed * 1000003 + (uint64_t{id_} << 32) + t * 4096 + c, deadline, o_.max_ops,
-                   o_.stop};
+    const uint32_t per = std::max<uint32_t>(o_.coroutines, 1);
+    return RunInfo{id_, t, c, t * per + c, per * node_->threads(),
+                   o_.seed * 1000003 + (uint64_t{id_} << 32) + t * 4096 + c, deadline, o_.max_ops, o_.stop};
   }
 
   Status prepare() {

@@ -52,6 +52,8 @@ struct RunInfo {
   NodeId self;
   uint32_t thread;       // engine index
   uint32_t coroutine;    // within the thread
+  uint32_t index;        // thread * coroutines + coroutine: 0 .. workers-1
+  uint32_t workers;      // coroutines on this node, all threads
   uint64_t seed;         // distinct per (node, thread, coroutine)
   uint64_t deadline_ns;  // now_ns() clock; stop starting operations after it
   uint64_t max_ops;      // per coroutine, 0 = until the deadline
@@ -63,6 +65,9 @@ class Workload {
  public:
   virtual ~Workload() = default;
   virtual std::string name() const = 0;
+  // Bytes of data region per node the workload needs (0: no opinion); the
+  // driver raises the config's region_size to it (rounded up to MiB).
+  virtual uint64_t region_size_hint() const { return 0; }
   // Operation types, in the index order passed to Recorder::done.
   virtual std::vector<std::string> types() const = 0;
   // Load time on this node (before push_replicas, nothing running yet).

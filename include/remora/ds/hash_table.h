@@ -91,6 +91,11 @@ class HashTable {
   Status lookup(Context& ctx, TxnEngine& txn, std::span<const std::byte> key, std::vector<std::byte>* value,
                 HashOpInfo* info = nullptr) const;
 
+  // Entries in the whole table: every bucket chain walked with lock-free
+  // reads. Meant for a quiescent table (checks after a run); under
+  // concurrent writers the figure is not a snapshot.
+  Result<uint64_t> count(Context& ctx, TxnEngine& txn) const;
+
   // Transactional operations: part of `tx` (see above).
   // Besides these, every call may return what Tx::read / Tx::alloc return
   // (kConflict, kOutOfMemory, kPeerGone, ...); transact() retries kConflict.
