@@ -8,19 +8,21 @@
 #
 # Usage: bench/compare_fabric.sh [--repeat R] [--size B] [--ops "read write cas faa"]
 #          [--configs "configs/local-2.toml configs/local-2-tcp.toml"]
-#          [--iters-shm N] [--iters-tcp N] [--run-timeout S]
+#          [--iters-shm N] [--iters-tcp N] [--run-timeout S] [--out FILE]
 #   Each config must have at least 2 nodes; its [ucx] tls is given to the raw
 #   baseline as UCX_TLS, so both sides use the same transports. Configs whose
 #   tls contains "tcp" use --iters-tcp, the others --iters-shm.
 # Env: REMORA_BUILD (default build) locates remora and bench/raw_ucp_lat.
 # Output: progress on stderr, the table on stdout, every run's JSON line plus
 # one summary line per (config, op) appended to
-# bench/results/<UTC date>/fabric.jsonl.
+# bench/results/<UTC date>/fabric.jsonl (or --out FILE, relative to the
+# repository root).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 repeat=3 size=64 iters_shm=200000 iters_tcp=20000 run_timeout=300
 ops="read write cas faa" configs="configs/local-2.toml configs/local-2-tcp.toml"
+jsonl="bench/results/$(date -u +%Y-%m-%d)/fabric.jsonl"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --repeat) repeat="$2"; shift 2 ;;
@@ -30,7 +32,8 @@ while [[ $# -gt 0 ]]; do
     --iters-shm) iters_shm="$2"; shift 2 ;;
     --iters-tcp) iters_tcp="$2"; shift 2 ;;
     --run-timeout) run_timeout="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --out) jsonl="$2"; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "compare_fabric: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -43,9 +46,7 @@ for f in "$raw" "$remora" $configs; do
   [[ -e "$f" ]] || { echo "compare_fabric: missing $f (build first: ci/build.sh $build)" >&2; exit 1; }
 done
 
-outdir="bench/results/$(date -u +%Y-%m-%d)"
-mkdir -p "$outdir"
-jsonl="$outdir/fabric.jsonl"
+mkdir -p "$(dirname "$jsonl")"
 work="$(mktemp -d -t remora-compare.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 export UCX_WARN_UNUSED_ENV_VARS=n
