@@ -29,13 +29,16 @@ record() {
   return $rc
 }
 
-# missing STEP TRANSPORT REASON [optional]: a step that cannot run is a skip,
-# or a failure under CI=true unless "optional".
+# missing [--optional] STEP TRANSPORT REASON [suite_record.py args]: a step
+# that cannot run is a skip, or a failure under CI=true unless --optional.
 missing() {
-  local fail=()
-  [[ "${CI:-}" == true && "${4:-}" != optional ]] && fail=(--fail)
+  local fail=(--fail)
+  [[ "${CI:-}" == true ]] || fail=()
+  [[ "$1" == --optional ]] && { fail=(); shift; }
+  local step="$1" t="$2" reason="$3"
+  shift 3
   WALL=""
-  record skip --step "$1" --transport "$2" --reason "$3" "${fail[@]}"
+  record skip --step "$step" --transport "$t" --reason "$reason" "$@" "${fail[@]}"
 }
 
 config_for() { if [[ $1 == shm ]]; then echo "$SHM_CONFIG"; else echo "$TCP_CONFIG"; fi; }
@@ -57,7 +60,8 @@ run_step() {
 # node of the embedded 3-node cluster.
 step_app() {
   local app="$1" t="$2" c="$3" w="$4" bin="$BUILD/apps/$1" tmo base args
-  [[ -x "$bin" ]] || { missing "$app" "$t" "no $bin (build: ninja -C $BUILD apps/$app)"; return; }
+  [[ -x "$bin" ]] || {
+    missing "$app" "$t" "no $bin (build: ninja -C $BUILD apps/$app)" --coroutines "$c" --workload "$w"; return; }
   args=(--config "$(config_for "$t")" --coroutines "$c" --duration "$duration")
   case $app in
     bank) args+=(--accounts "$accounts" --hot "$hot") ;;
@@ -92,7 +96,7 @@ step_fabric() {
 step_dht() {
   local t="$1" bin="$BUILD/bench/dht_lookup" tmo base
   [[ -x "$bin" ]] || {
-    missing dht "$t" "no $bin: the DHT lookup benchmark is not in this tree (branch dht)" optional; return; }
+    missing --optional dht "$t" "no $bin: the DHT lookup benchmark is not in this tree (branch dht)"; return; }
   tmo="$(secs 'd * 3 + 120')" base="$out/logs/$(printf %02d "$STEP_I")-dht-$t"
   bounded "$tmo" "$base" "$bin" --config "$(config_for "$t")" --duration "$duration"
   record dht --step dht --transport "$t" --rc "$RC" --timeout "$tmo" --seconds "$WALL" \
