@@ -104,6 +104,8 @@ def bars(ax, groups, series, ylabel, log=False):
     ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")
+    else:
+        ax.set_ylim(0, 1.3 * max([v or 0 for _, vs in series for v in vs] + [1e-9]))
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=8)
 
