@@ -10,16 +10,25 @@ SHM_CONFIG=configs/local-3.toml TCP_CONFIG=configs/local-3-tcp.toml
 log() { printf '[suite] %s\n' "$*" >&2; }
 
 # pick_python: sets PY to a python3 that can import matplotlib (the report's
-# plots need it), else to python3 with a warning.
+# plots need it), else to python3 with a warning, and makes it the python3
+# of the scripts run.sh calls (one interpreter; a pyenv shim costs ~1 s per
+# start).
 pick_python() {
   local p
+  PY=""
   for p in ${REMORA_PYTHON:-} python3 /usr/bin/python3; do
     if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import matplotlib' 2>/dev/null; then
-      PY="$p"; return
+      PY="$(command -v "$p")"; break
     fi
   done
-  PY=python3
-  log "WARNING: no python3 with matplotlib (apt-get install python3-matplotlib): no plots"
+  if [[ -z "$PY" ]]; then
+    PY="$(command -v python3)" || bad "no python3"
+    log "WARNING: no python3 with matplotlib (apt-get install python3-matplotlib): no plots"
+  fi
+  PY_DIR="$(mktemp -d -t remora-suite-py.XXXXXX)" || bad "mktemp failed"
+  trap 'rm -rf "$PY_DIR"' EXIT
+  ln -s "$PY" "$PY_DIR/python3"
+  export PATH="$PY_DIR:$PATH"
 }
 
 # config_value CONFIG EXPR: a value of the TOML config (EXPR over `c`).

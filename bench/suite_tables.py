@@ -32,7 +32,7 @@ def status(rec):
     if rec is None:
         return NOT_MEASURED
     if rec.get("skipped"):
-        return f"{NOT_MEASURED} (skipped: {rec.get('reason', '?')})"
+        return f"{NOT_MEASURED} (skipped, see Problems)"
     if rec.get("ok") is False:
         return f"FAILED: {rec.get('error', '?')}"
     return "ok"
