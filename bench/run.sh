@@ -73,11 +73,10 @@ pick_python
 plan_steps
 print_plan
 [[ $dry -eq 1 ]] && exit 0
-[[ $do_build -eq 1 ]] && build_targets
 prepare_out
-
 SUITE_START=$SECONDS
 FAILED=0
+[[ $do_build -eq 1 ]] && build_targets
 for ((i = 0; i < ${#PLAN[@]}; i++)); do
   run_step "$((i + 1))" "${PLAN[$i]}" || FAILED=$((FAILED + 1))
 done

@@ -113,19 +113,23 @@ redis_clients() {
   echo "${pairs[*]}"
 }
 
-# build_targets: builds the binaries the plan needs that this tree knows.
+# build_targets: builds the binaries the plan needs that this tree knows,
+# keeping going past a target that fails (its steps then find no binary);
+# a failed build is recorded as a failed "build" step.
 build_targets() {
-  local t want=(remora bench/raw_ucp_lat bench/redis_bank bench/dht_lookup) have=()
+  local t want=(remora bench/raw_ucp_lat bench/redis_bank bench/dht_lookup) have=() blog="$out/logs/build.log"
   for a in $apps; do want+=("apps/$a"); done
   if [[ ! -f "$BUILD/build.ninja" ]]; then
     log "no build tree at $BUILD (run ci/quickstart.sh first, or set REMORA_BUILD)"; return
   fi
   for t in "${want[@]}"; do ninja -C "$BUILD" -t query "$t" >/dev/null 2>&1 && have+=("$t"); done
   log "building ${have[*]} in $BUILD (nothing to do if up to date)"
-  if ! nice -n 5 ninja -C "$BUILD" -j "${REMORA_JOBS:-2}" "${have[@]}" >"$out.build.log" 2>&1; then
-    tail -n 30 "$out.build.log" >&2; log "build failed ($out.build.log)"; exit 1
+  if ! nice -n 5 ninja -C "$BUILD" -k 0 -j "${REMORA_JOBS:-2}" "${have[@]}" >"$blog" 2>&1; then
+    grep -E '^FAILED' "$blog" >&2
+    log "build failed (log: $blog); the steps of the targets that failed will find no binary"
+    STEP_I=0 WALL="" record skip --step build --reason "ninja failed: $(grep -E '^FAILED' "$blog" | tr '\n' ' ')" \
+      --fail || FAILED=$((FAILED + 1))
   fi
-  rm -f "$out.build.log"
 }
 
 # prepare_out: the results directory; an earlier suite run's files there
