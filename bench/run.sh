@@ -10,11 +10,14 @@
 # Usage: bench/run.sh [--smoke] [--duration S] [--coroutines "1 2 4 8 16"]
 #          [--transports "shm tcp"] [--apps "bank tatp kv"] [--out DIR]
 #          [--no-redis] [--no-fabric] [--no-dht] [--no-build] [--dry-run]
+#          [--port-base P]
 #   --smoke      seconds, not minutes: tiny data, 0.5 s runs, coroutines
 #                "1 4" on shm plus one tcp run, one Redis run, tiny fabric.
 #   --out DIR    results directory (default bench/results/<UTC date>); files
 #                of an earlier suite run there move to DIR/old-<time>/.
 #   --dry-run    print the plan and the time estimate, run nothing.
+#   --port-base P  the clusters listen on ports P.. instead of the shipped
+#                configs' fixed ports (74xx), e.g. next to a test run.
 # Data sizes (default: the apps' defaults): --accounts N --hot N
 #   --subscribers N --records N --kv-extra "B C F" (workloads run at 8
 #   coroutines, or the largest count below 8).
@@ -27,9 +30,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 REPO="$PWD"
 
 smoke=0 duration=5 coros="1 2 4 8 16" transports="shm tcp" apps="bank tatp kv" out=""
-do_redis=1 do_fabric=1 do_dht=1 do_build=1 dry=0
+do_redis=1 do_fabric=1 do_dht=1 do_build=1 dry=0 port_base=""
 accounts=100000 hot=4000 subscribers="" records="" kv_extra="B C F" extra_tcp=""
-usage() { sed -n '2,26p' "$0"; }
+usage() { sed -n '2,29p' "$0"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) smoke=1; duration=0.5; coros="1 4"; transports="shm"; extra_tcp="bank"
@@ -44,6 +47,7 @@ while [[ $# -gt 0 ]]; do
     --no-dht) do_dht=0; shift ;;
     --no-build) do_build=0; shift ;;
     --dry-run) dry=1; shift ;;
+    --port-base) port_base="$2"; shift 2 ;;
     --accounts) accounts="$2"; shift 2 ;;
     --hot) hot="$2"; shift 2 ;;
     --subscribers) subscribers="$2"; shift 2 ;;
@@ -61,6 +65,8 @@ for t in $transports; do [[ "$t" == shm || "$t" == tcp ]] || bad "--transports t
 for a in $apps; do [[ "$a" =~ ^(bank|tatp|kv)$ ]] || bad "--apps takes bank, tatp and/or kv, got '$a'"; done
 for w in $kv_extra; do [[ "$w" =~ ^[ABCF]$ ]] || bad "--kv-extra takes workloads A B C F, got '$w'"; done
 [[ -n "$coros" && -n "$transports$extra_tcp" ]] || bad "nothing to run"
+[[ -z "$port_base" || ( "$port_base" =~ ^[0-9]+$ && $port_base -ge 1024 && $port_base -le 65000 ) ]] ||
+  bad "--port-base takes a port in 1024..65000"
 
 BUILD="${REMORA_BUILD:-build}"
 [[ "$BUILD" == /* ]] || BUILD="$REPO/$BUILD"
@@ -74,6 +80,7 @@ plan_steps
 print_plan
 [[ $dry -eq 1 ]] && exit 0
 prepare_out
+[[ -n "$port_base" ]] && use_port_base "$port_base"
 SUITE_START=$SECONDS
 FAILED=0
 [[ $do_build -eq 1 ]] && build_targets

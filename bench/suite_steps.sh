@@ -78,8 +78,8 @@ step_app() {
 # step_fabric TRANSPORT: bench/compare_fabric.sh on the 2-node config, one
 # repeat; its JSON lines go to $out/fabric.jsonl.
 step_fabric() {
-  local t="$1" cfg=configs/local-2.toml tmo base f
-  [[ $t == tcp ]] && cfg=configs/local-2-tcp.toml
+  local t="$1" cfg="$FABRIC_SHM_CONFIG" tmo base f
+  [[ $t == tcp ]] && cfg="$FABRIC_TCP_CONFIG"
   for f in "$BUILD/remora" "$BUILD/bench/raw_ucp_lat"; do
     [[ -x "$f" ]] || { missing fabric "$t" "no $f (build: ninja -C $BUILD ${f#"$BUILD"/})"; return; }
   done
