@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 #include <signal.h>
 
-#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <fstream>
@@ -43,16 +42,6 @@ struct Args {
   bool load = false, load_only = false, check = false;
   WorkloadOptions w;
 };
-
-nlohmann::json latency_json(std::vector<uint64_t> v) {
-  std::sort(v.begin(), v.end());
-  auto pct = [&](double q) {
-    if (v.empty()) return 0.0;
-    return static_cast<double>(v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))]) /
-           1000.0;
-  };
-  return {{"count", v.size()}, {"p50_us", pct(0.5)}, {"p99_us", pct(0.99)}, {"p999_us", pct(0.999)}};
-}
 
 nlohmann::json load_avg() {
   std::ifstream f("/proc/loadavg");
@@ -127,18 +116,24 @@ nlohmann::json report(const Args& a, const ClientStats& s, double seconds) {
   j["committed"] = s.total();
   j["tx_per_s"] = seconds > 0 ? static_cast<double>(s.total()) / seconds : 0;
   j["attempts"] = s.attempts;
-  j["aborts"] = s.aborts;
+  // As the bank: "application" (insufficient funds) is an attempt but not
+  // a conflict; abort_rate counts the conflicts (nil EXEC replies).
+  j["aborts"] = {{"watch", s.aborts}, {"application", s.insufficient}};
   j["abort_rate"] = s.attempts ? static_cast<double>(s.aborts) / static_cast<double>(s.attempts) : 0;
-  nlohmann::json by;
-  for (int k = 0; k < kTxTypes; ++k) by[tx_type_name(static_cast<TxType>(k))] = s.committed[k];
+  nlohmann::json by, types;
+  for (int k = 0; k < kTxTypes; ++k) {
+    by[tx_type_name(static_cast<TxType>(k))] = s.types[k].count();
+    types[tx_type_name(static_cast<TxType>(k))] = s.types[k].json();
+  }
   j["by_type"] = by;
   j["insufficient_funds"] = s.insufficient;
   j["gave_up"] = s.gave_up;
-  j["latency"] = latency_json(s.latency_ns);
-  j["latency_p50_us"] = j["latency"]["p50_us"];
-  j["latency_p99_us"] = j["latency"]["p99_us"];
-  j["latency_p999_us"] = j["latency"]["p999_us"];
-  j["send_payment"] = latency_json(s.send_payment_ns);
+  j["latency"] = s.latency.json();
+  j["latency_p50_us"] = s.latency.percentile_us(0.5);
+  j["latency_p99_us"] = s.latency.percentile_us(0.99);
+  j["latency_p999_us"] = s.latency.percentile_us(0.999);
+  j["types"] = types;
+  j["send_payment"] = s.types[static_cast<size_t>(TxType::kSendPayment)].json(false);
   j["net"] = s.net;
   j["load_avg"] = load_avg();
   j["utc"] = utc_now();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "remora/common/latency.h"
+#include "rng.h"  // apps/common
 
 namespace remora::redis {
 
@@ -14,21 +15,7 @@ namespace {
 
 // The bank's generator and choices (apps/bank/smallbank.cc), so that one
 // seed gives the same kind of stream.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull) {}
-  uint64_t next() {
-    s_ ^= s_ << 13;
-    s_ ^= s_ >> 7;
-    s_ ^= s_ << 17;
-    return s_;
-  }
-  uint64_t below(uint64_t n) { return n ? next() % n : 0; }
-  double unit() { return static_cast<double>(next() >> 11) / static_cast<double>(1ull << 53); }
-
- private:
-  uint64_t s_;
-};
+using app::Rng;
 
 uint64_t pick(Rng& r, const WorkloadOptions& o) {
   const uint64_t hot = std::min(o.hot, o.accounts);
@@ -191,21 +178,14 @@ const char* tx_type_name(TxType t) {
   return t < TxType::kCount ? names[static_cast<int>(t)] : "?";
 }
 
-uint64_t ClientStats::total() const {
-  uint64_t n = 0;
-  for (uint64_t x : committed) n += x;
-  return n;
-}
-
 void ClientStats::merge(const ClientStats& o) {
-  for (int k = 0; k < kTxTypes; ++k) committed[k] += o.committed[k];
+  latency.merge(o.latency);
+  for (int k = 0; k < kTxTypes; ++k) types[k].merge(o.types[k]);
   attempts += o.attempts;
   aborts += o.aborts;
   insufficient += o.insufficient;
   gave_up += o.gave_up;
   net += o.net;
-  latency_ns.insert(latency_ns.end(), o.latency_ns.begin(), o.latency_ns.end());
-  send_payment_ns.insert(send_payment_ns.end(), o.send_payment_ns.begin(), o.send_payment_ns.end());
 }
 
 Status run_client(RedisClient& c, const WorkloadOptions& o, uint64_t seed, const std::atomic<bool>& stop,
@@ -234,9 +214,8 @@ Status run_client(RedisClient& c, const WorkloadOptions& o, uint64_t seed, const
     if (out == Outcome::kAborted) ++stats.gave_up;
     if (out != Outcome::kCommitted) continue;
     const uint64_t took = now_ns() - t0;
-    stats.latency_ns.push_back(took);
-    if (type == TxType::kSendPayment) stats.send_payment_ns.push_back(took);
-    ++stats.committed[static_cast<int>(type)];
+    stats.latency.add(took);
+    stats.types[static_cast<size_t>(type)].add(took);
     stats.net += net;
   }
   return Status::OK();

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "histogram.h"  // apps/common: the bank's latency histogram
 #include "redis_client.h"
 #include "remora/common/status.h"
 
@@ -41,17 +42,17 @@ struct WorkloadOptions {
   uint32_t max_attempts = 1000;  // as the bank's TxnOptions: then the transaction is given up
 };
 
-// What one client did.
+// What one client did. Latencies are per committed transaction, retries
+// included, in the bank's histograms (same buckets, same percentiles).
 struct ClientStats {
-  std::array<uint64_t, kTxTypes> committed{};
+  app::Histogram latency;                       // every committed transaction
+  std::array<app::Histogram, kTxTypes> types;   // by TxType
   uint64_t attempts = 0;      // every try, including application aborts
   uint64_t aborts = 0;        // nil EXEC replies (conflicts)
   uint64_t insufficient = 0;  // SendPayment/Amalgamate refused for lack of funds
   uint64_t gave_up = 0;       // ran out of attempts
   int64_t net = 0;            // deposits - checks, committed only
-  std::vector<uint64_t> latency_ns;       // per committed transaction, retries included
-  std::vector<uint64_t> send_payment_ns;  // the transfers among them
-  uint64_t total() const;
+  uint64_t total() const { return latency.count(); }
   void merge(const ClientStats& o);
 };
 

@@ -68,11 +68,15 @@ for r in runs:
     assert r["system"] == "redis" and r["accounts"] == 1000 and r["ok"], r
     assert r["committed"] > 0 and r["tx_per_s"] > 0, r
     assert sum(r["by_type"].values()) == r["committed"], r["by_type"]
-    assert r["attempts"] == r["committed"] + r["insufficient_funds"] + r["aborts"], r
+    assert r["aborts"]["application"] == r["insufficient_funds"], r["aborts"]
+    assert r["attempts"] == r["committed"] + r["insufficient_funds"] + r["aborts"]["watch"], r
     assert 0 <= r["abort_rate"] < 1
     for k in ("p50_us", "p99_us", "p999_us"):
         assert r["latency"][k] > 0, k
+    for name, n in r["by_type"].items():
+        assert r["types"][name]["count"] == n, name
     assert r["send_payment"]["count"] == r["by_type"]["send_payment"]
+    assert r["latency_p50_us"] == r["latency"]["p50_us"] > 0
     inv = r["invariant"]
     assert inv["ok"] and inv["expected"] == inv["initial"] + inv["net"] == inv["actual"], inv
 assert runs[0]["invariant"]["initial"] == 1000 * 2 * 10000
