@@ -81,7 +81,7 @@ start_server() {
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    log "redis-server on port $port did not answer; log:"; tail -n 5 "$dir/redis.log" >&2
+    log "$server on port $port did not answer; its log:"; tail -n 5 "$dir/redis.log" >&2 2>/dev/null
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
   done
   return 1

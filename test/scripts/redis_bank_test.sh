@@ -111,7 +111,14 @@ t_log "ok: exactly 3 x 150 transactions, money checked"
 # The server dies during a run: a clear error, not a hang or a crash.
 "${T[@]}" 60 "$BIN" --port "$PORT" --accounts 100 --nodes 1 --clients 2 --duration 20 >"$WORK/dies.out" 2>&1 &
 RUN=$!
-sleep 1
+# Kill once the run's clients are connected (the control connection, the two
+# clients and our probe), so the failure is a broken connection, not a refusal.
+for _ in $(seq 100); do
+  [[ "$(redis-cli -p "$PORT" info clients 2>/dev/null | tr -d '\r' | sed -n 's/^connected_clients://p')" -ge 4 ]] \
+    2>/dev/null && break
+  sleep 0.1
+done
+sleep 0.5
 kill -9 "$PID"; wait "$PID" 2>/dev/null; PID=""
 rc=0; wait "$RUN" || rc=$?
 T_OUT="$(cat "$WORK/dies.out")"
