@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libbenchmark-dev libibverbs-dev librdmacm-dev rdma-core
   nlohmann-json3-dev iproute2 python3 python3-matplotlib procps
+  redis-server libhiredis-dev  # the Redis comparator (bench/redis_bank.sh)
   # Soft-RoCE VM suite (ci/softroce): QEMU, a static busybox, rdma tools.
   qemu-system-x86 busybox-static perftest ibverbs-utils ibverbs-providers
   kmod cpio xz-utils

@@ -83,6 +83,11 @@ Status BankWorkload::check(Context& ctx, TxnEngine& txn, nlohmann::json* out) {
   return Status::OK();
 }
 
+std::string BankWorkload::describe_check(const nlohmann::json& inv) const {
+  return fmt::format("money: expected {} actual {} -> {}", inv.value("expected", int64_t{0}),
+                     inv.value("actual", int64_t{0}), inv.value("ok", false) ? "ok" : "BROKEN");
+}
+
 void BankWorkload::report(nlohmann::json& j) const {
   uint64_t insufficient = 0;
   for (const BankStats& s : stats_) insufficient += s.insufficient;

@@ -21,6 +21,7 @@ class BankWorkload : public app::Workload {
   Status run(Context& ctx, TxnEngine& txn, const app::RunInfo& info, app::Recorder& rec) override;
   // The money invariant over the whole cluster (every node's net by RPC).
   Status check(Context& ctx, TxnEngine& txn, nlohmann::json* out) override;
+  std::string describe_check(const nlohmann::json& inv) const override;
   void report(nlohmann::json& j) const override;
 
  private:

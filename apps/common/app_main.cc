@@ -47,18 +47,20 @@ std::vector<std::string> child_args(int argc, char** argv, NodeId id) {
   return v;
 }
 
-void print_summary(const std::string& app, const nlohmann::json& sum, bool ok) {
+void print_summary(const Workload& w, const nlohmann::json& sum, bool ok) {
+  const std::string app = w.name();
   fmt::print(stderr, "[{}] cluster: {:.0f} ops/s committed, abort rate {:.1f}%, latency p50 {:.1f} us p99 {:.1f} us "
                      "p999 {:.1f} us (merged histogram)\n",
              app, sum["tx_per_s"].get<double>(), 100 * sum["abort_rate"].get<double>(),
              sum["latency_p50_us"].get<double>(), sum["latency_p99_us"].get<double>(),
              sum["latency_p999_us"].get<double>());
   if (sum.contains("invariant"))
-    fmt::print(stderr, "[{}] invariant: {}\n", app, sum["invariant"].dump());
+    fmt::print(stderr, "[{}] {}\n", app, w.describe_check(sum["invariant"]));
   fmt::print(stderr, "[{}] {}\n", app, ok ? "all checks passed" : "FAILED");
 }
 
-int run_all(int argc, char** argv, const CommonArgs& a, const Config& cfg, const std::string& app) {
+int run_all(int argc, char** argv, const CommonArgs& a, const Config& cfg, const Workload& w) {
+  const std::string app = w.name();
   Launcher l;
   for (const NodeConfig& n : cfg.nodes) {
     Status st = l.spawn_args(n.id, child_args(argc, argv, n.id));
@@ -104,7 +106,7 @@ int run_all(int argc, char** argv, const CommonArgs& a, const Config& cfg, const
   sum["ok"] = ok;
   fmt::print("{}\n", sum.dump());
   std::fflush(stdout);
-  print_summary(app, sum, ok);
+  print_summary(w, sum, ok);
   return ok ? 0 : 1;
 }
 
@@ -136,6 +138,13 @@ Status fit_regions(const Workload& w, Config& cfg) {
 }
 
 }  // namespace
+
+std::string Workload::describe_check(const nlohmann::json& inv) const {
+  std::string s = "invariant:";
+  for (auto& [k, v] : inv.items())
+    if (k != "ok") s += fmt::format(" {}={}", k, v.dump());
+  return s + (inv.value("ok", false) ? " -> ok" : " -> BROKEN");
+}
 
 void add_common_options(CLI::App& app, CommonArgs& a) {
   app.add_option("--config", a.config, "cluster TOML")->required()->check(CLI::ExistingFile);
@@ -217,7 +226,7 @@ int run_app(int argc, char** argv, CommonArgs& a, Workload& w) {
   a.run.duration = std::chrono::nanoseconds(static_cast<int64_t>(a.duration_s * 1e9));
   a.run.history_dir = a.history;
   a.run.stop = &g_stop;
-  if (a.id < 0) return run_all(argc, argv, a, *cfg, w.name());
+  if (a.id < 0) return run_all(argc, argv, a, *cfg, w);
   if (!cfg->node(static_cast<NodeId>(a.id))) {
     fmt::print(stderr, "{}: node {} is not in {}\n", w.name(), a.id, a.config);
     return 2;

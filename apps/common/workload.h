@@ -93,6 +93,8 @@ class Workload {
     (*out)["ok"] = true;
     return Status::OK();
   }
+  // One human line for check()'s result (the summary on stderr).
+  virtual std::string describe_check(const nlohmann::json& inv) const;
   // App-specific figures of this node, added to its JSON.
   virtual void report(nlohmann::json&) const {}
 };

@@ -178,7 +178,17 @@ Status TxnEngine::read_object(Context& ctx, GAddr a, std::span<std::byte> out, A
 }
 
 Status TxnEngine::lockfree_read_bytes(Context& ctx, GAddr a, std::span<std::byte> out, uint64_t* version) {
-  std::vector<std::byte> copy(obj::kHeaderSize + out.size());
+  // Small objects (the hot path: hash-table buckets, rows) are copied
+  // through the coroutine's stack, larger ones through the heap.
+  constexpr size_t kStackCopy = 512;
+  alignas(16) std::byte small[kStackCopy];
+  std::vector<std::byte> big;
+  const size_t need = obj::kHeaderSize + out.size();
+  std::span<std::byte> copy(small, need);
+  if (need > kStackCopy) {
+    big.resize(need);
+    copy = big;
+  }
   AbortCause cause;
   REMORA_RETURN_IF_ERROR(read_object(ctx, a, copy, &cause));
   const obj::Header h = obj::header_of(copy.data());

@@ -1,0 +1,107 @@
+#include "ds/bucket.h"
+
+#include <fmt/format.h>
+
+namespace remora::ds_detail {
+
+Status check_options(const HashTableOptions& o) {
+  if (o.buckets_per_node == 0) return Status::InvalidArgument("hash table: buckets_per_node must be >= 1");
+  if (o.slots == 0 || o.slots > kMaxSlots)
+    return Status::InvalidArgument(fmt::format("hash table: slots {} not in 1..{}", o.slots, kMaxSlots));
+  if (o.inline_bytes % 8 != 0 || o.inline_bytes > kMaxInline)
+    return Status::InvalidArgument(
+        fmt::format("hash table: inline_bytes {} must be a multiple of 8 up to {}", o.inline_bytes, kMaxInline));
+  return Status::OK();
+}
+
+Status check_entry(std::span<const std::byte> key, size_t value_len) {
+  if (key.empty()) return Status::InvalidArgument("hash table: empty key");
+  if (key.size() > kMaxKey)
+    return Status::InvalidArgument(fmt::format("hash table: key of {} B (max {})", key.size(), kMaxKey));
+  if (value_len > kMaxValue)
+    return Status::InvalidArgument(fmt::format("hash table: value of {} B (max {})", value_len, kMaxValue));
+  return Status::OK();
+}
+
+BucketHead Layout::head(const std::byte* b) const {
+  BucketHead h;
+  std::memcpy(&h, b, sizeof h);
+  return h;
+}
+
+SlotHead Layout::slot(const std::byte* b, uint32_t i) const {
+  SlotHead s;
+  std::memcpy(&s, b + offset(i), sizeof s);
+  return s;
+}
+
+GAddr Layout::object_of(const std::byte* b, uint32_t i) const {
+  uint64_t raw;
+  std::memcpy(&raw, area_of(b, i), sizeof raw);
+  return GAddr::from_raw(raw);
+}
+
+std::span<const std::byte> Layout::inline_value(const std::byte* b, uint32_t i) const {
+  const SlotHead s = slot(b, i);
+  return {area_of(b, i) + s.key_len, s.value_len};
+}
+
+int Layout::find(const std::byte* b, uint64_t hash, std::span<const std::byte> key, uint32_t from) const {
+  for (uint32_t i = from; i < slots_; ++i) {
+    const SlotHead s = slot(b, i);
+    if (s.key_len == 0 || s.hash != hash || s.key_len != key.size()) continue;
+    if (!is_inline(s) || std::memcmp(area_of(b, i), key.data(), key.size()) == 0) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int Layout::free_slot(const std::byte* b) const {
+  for (uint32_t i = 0; i < slots_; ++i)
+    if (slot(b, i).key_len == 0) return static_cast<int>(i);
+  return -1;
+}
+
+void Layout::add_used(std::byte* b, int32_t d) const {
+  BucketHead h = head(b);
+  h.used = static_cast<uint32_t>(static_cast<int32_t>(h.used) + d);
+  set_head(b, h);
+}
+
+void Layout::replace_inline(std::byte* b, uint32_t i, uint64_t hash, std::span<const std::byte> key,
+                            std::span<const std::byte> value) const {
+  const SlotHead s{hash, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
+  std::byte* p = b + offset(i);
+  std::memcpy(p, &s, sizeof s);
+  std::memset(p + sizeof s, 0, area());
+  std::memcpy(p + sizeof s, key.data(), key.size());
+  if (!value.empty()) std::memcpy(p + sizeof s + key.size(), value.data(), value.size());
+}
+
+void Layout::replace_object(std::byte* b, uint32_t i, uint64_t hash, uint32_t key_len, uint32_t value_len,
+                            GAddr obj) const {
+  const SlotHead s{hash, key_len, value_len};
+  std::byte* p = b + offset(i);
+  std::memcpy(p, &s, sizeof s);
+  std::memset(p + sizeof s, 0, area());
+  const uint64_t raw = obj.raw();
+  std::memcpy(p + sizeof s, &raw, sizeof raw);
+}
+
+void Layout::put_inline(std::byte* b, uint32_t i, uint64_t hash, std::span<const std::byte> key,
+                        std::span<const std::byte> value) const {
+  replace_inline(b, i, hash, key, value);
+  add_used(b, 1);
+}
+
+void Layout::put_object(std::byte* b, uint32_t i, uint64_t hash, uint32_t key_len, uint32_t value_len,
+                        GAddr obj) const {
+  replace_object(b, i, hash, key_len, value_len, obj);
+  add_used(b, 1);
+}
+
+void Layout::clear(std::byte* b, uint32_t i) const {
+  std::memset(b + offset(i), 0, slot_size());
+  add_used(b, -1);
+}
+
+}  // namespace remora::ds_detail

@@ -1,0 +1,95 @@
+// Bucket and slot layout of the hash table (docs/ds.md); pure functions on
+// a bucket's payload bytes, no fabric, no transactions.
+//
+//   bucket payload: | BucketHead (16 B) | slot 0 | slot 1 | ... |
+//   slot:           | SlotHead (16 B) | area (max(8, inline_bytes) B) |
+//
+// A slot is empty when key_len is 0. An entry with key_len + value_len <=
+// inline_bytes keeps key then value in the area; a larger entry keeps the
+// GAddr of its own object (key then value, key_len + value_len bytes) in
+// the area's first 8 bytes. All-zero payload = an empty bucket.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "remora/common/status.h"
+#include "remora/ds/hash_table.h"
+#include "remora/fabric/types.h"
+
+namespace remora::ds_detail {
+
+struct BucketHead {
+  uint64_t overflow;  // GAddr raw of the next bucket of the chain; 0: none
+  uint32_t used;      // slots in use
+  uint32_t reserved;
+};
+static_assert(sizeof(BucketHead) == 16);
+
+struct SlotHead {
+  uint64_t hash;
+  uint32_t key_len;    // 0: empty slot
+  uint32_t value_len;
+};
+static_assert(sizeof(SlotHead) == 16);
+
+constexpr uint32_t kMaxSlots = 64;
+constexpr uint32_t kMaxInline = 64 << 10;
+constexpr uint32_t kMaxKey = 65535;
+constexpr uint32_t kMaxValue = 1u << 24;
+
+// kInvalidArgument for options outside HashTableOptions' documented ranges.
+Status check_options(const HashTableOptions& o);
+// kInvalidArgument for an empty or oversized key or value.
+Status check_entry(std::span<const std::byte> key, size_t value_len);
+
+class Layout {
+ public:
+  // REQUIRES: check_options(o).ok().
+  explicit Layout(const HashTableOptions& o) : slots_(o.slots), inline_(o.inline_bytes) {}
+
+  uint32_t slots() const { return slots_; }
+  uint32_t area() const { return inline_ < 8 ? 8 : inline_; }
+  uint32_t slot_size() const { return sizeof(SlotHead) + area(); }
+  uint32_t bucket_size() const { return sizeof(BucketHead) + slots_ * slot_size(); }
+  bool fits_inline(uint64_t key_len, uint64_t value_len) const { return key_len + value_len <= inline_; }
+
+  // Accessors on a bucket payload of bucket_size() bytes; REQUIRES i < slots().
+  BucketHead head(const std::byte* b) const;
+  void set_head(std::byte* b, const BucketHead& h) const { std::memcpy(b, &h, sizeof h); }
+  SlotHead slot(const std::byte* b, uint32_t i) const;
+  bool is_inline(const SlotHead& s) const { return fits_inline(s.key_len, s.value_len); }
+  const std::byte* area_of(const std::byte* b, uint32_t i) const { return b + offset(i) + sizeof(SlotHead); }
+  GAddr object_of(const std::byte* b, uint32_t i) const;
+  std::span<const std::byte> inline_value(const std::byte* b, uint32_t i) const;
+
+  // The first slot at or after `from` that may hold `key`: hash and length
+  // equal and, for an inline entry, the key bytes equal (an out-of-line
+  // candidate needs its object checked). -1 if none.
+  int find(const std::byte* b, uint64_t hash, std::span<const std::byte> key, uint32_t from = 0) const;
+  // The first empty slot, or -1.
+  int free_slot(const std::byte* b) const;
+
+  // Writers; each keeps BucketHead::used right. REQUIRES: slot i empty for
+  // the put_* calls, in use for clear().
+  void put_inline(std::byte* b, uint32_t i, uint64_t hash, std::span<const std::byte> key,
+                  std::span<const std::byte> value) const;
+  void put_object(std::byte* b, uint32_t i, uint64_t hash, uint32_t key_len, uint32_t value_len,
+                  GAddr obj) const;
+  // Replaces slot i's entry (in use) keeping `used`.
+  void replace_inline(std::byte* b, uint32_t i, uint64_t hash, std::span<const std::byte> key,
+                      std::span<const std::byte> value) const;
+  void replace_object(std::byte* b, uint32_t i, uint64_t hash, uint32_t key_len, uint32_t value_len,
+                      GAddr obj) const;
+  void clear(std::byte* b, uint32_t i) const;
+
+ private:
+  size_t offset(uint32_t i) const { return sizeof(BucketHead) + size_t{i} * slot_size(); }
+  void add_used(std::byte* b, int32_t d) const;
+
+  uint32_t slots_;
+  uint32_t inline_;
+};
+
+}  // namespace remora::ds_detail

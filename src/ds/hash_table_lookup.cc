@@ -1,0 +1,152 @@
+// HashTable::lookup: lock-free, one consistent one-sided read per bucket
+// walked plus one per out-of-line entry checked (docs/ds.md).
+#include <fmt/format.h>
+
+#include <array>
+#include <cstring>
+
+#include "ds/bucket.h"
+#include "ds/read_buf.h"
+#include "remora/ds/hash_table.h"
+#include "remora/runtime/context.h"
+#include "remora/txn/txn_engine.h"
+
+namespace remora {
+
+using ds_detail::Layout;
+
+namespace {
+
+constexpr uint32_t kLookupAttempts = 16;  // whole-lookup retries before kConflict
+constexpr uint32_t kMaxChain = 1u << 16;  // longer: the chain changed under us
+
+enum class Step { kDone, kRetry };
+
+// Buckets read by one pass, with their versions (for the miss check).
+class Seen {
+ public:
+  void add(GAddr a, uint64_t v) {
+    if (n_ < small_.size())
+      small_[n_] = {a, v};
+    else
+      big_.push_back({a, v});
+    ++n_;
+  }
+  size_t size() const { return n_; }
+  std::pair<GAddr, uint64_t> at(size_t i) const { return i < small_.size() ? small_[i] : big_[i - small_.size()]; }
+
+ private:
+  std::array<std::pair<GAddr, uint64_t>, 8> small_{};
+  std::vector<std::pair<GAddr, uint64_t>> big_;
+  size_t n_ = 0;
+};
+
+// Errors that mean "what we followed changed": an overflow bucket or
+// object freed, reused at another size, or locked for long.
+// `may_change`: the address came from another object (not a bucket array row).
+bool changed(const Status& st, bool may_change) {
+  if (st.code() == Code::kConflict) return true;
+  return may_change && (st.code() == Code::kNotFound || st.code() == Code::kInvalidArgument);
+}
+
+struct Pass {
+  Context& ctx;
+  TxnEngine& txn;
+  const HashTable& table;
+  Layout layout;
+  uint64_t hash;
+  std::span<const std::byte> key;
+  std::vector<std::byte>* value;
+  HashOpInfo& info;
+  Status result;
+
+  Step read(GAddr a, std::span<std::byte> out, uint64_t* version, bool may_change) {
+    ++info.reads;
+    result = txn.lockfree_read_bytes(ctx, a, out, version);
+    if (result.ok()) return Step::kDone;
+    return changed(result, may_change) ? Step::kRetry : Step::kDone;
+  }
+
+  // Reads the out-of-line entry of slot i into *value; true if its key is ours.
+  Step check_object(const std::byte* b, uint32_t i, bool* match) {
+    const ds_detail::SlotHead s = layout.slot(b, i);
+    info.out_of_line = true;
+    value->resize(size_t{s.key_len} + s.value_len);
+    if (read(layout.object_of(b, i), *value, nullptr, true) == Step::kRetry) return Step::kRetry;
+    if (!result.ok()) return Step::kDone;
+    *match = std::memcmp(value->data(), key.data(), key.size()) == 0;
+    if (*match) value->erase(value->begin(), value->begin() + s.key_len);
+    return Step::kDone;
+  }
+
+  // Searches one bucket copy: kDone with result set if found.
+  Step search(const std::byte* b, bool* found) {
+    for (int i = layout.find(b, hash, key); i >= 0; i = layout.find(b, hash, key, static_cast<uint32_t>(i) + 1)) {
+      const auto slot = static_cast<uint32_t>(i);
+      if (layout.is_inline(layout.slot(b, slot))) {
+        const auto v = layout.inline_value(b, slot);
+        value->assign(v.begin(), v.end());
+        *found = true;
+        return Step::kDone;
+      }
+      if (check_object(b, slot, found) == Step::kRetry) return Step::kRetry;
+      if (*found || !result.ok()) return Step::kDone;
+    }
+    return Step::kDone;
+  }
+
+  // A miss is linearizable if the buckets before the last did not change
+  // since they were read (then the chain was whole at the last read).
+  Step confirm_miss(const Seen& seen, std::span<std::byte> buf) {
+    for (size_t i = 0; i + 1 < seen.size(); ++i) {
+      uint64_t v = 0;
+      if (read(seen.at(i).first, buf, &v, true) == Step::kRetry) return Step::kRetry;
+      if (!result.ok()) return Step::kDone;
+      if (v != seen.at(i).second) return Step::kRetry;
+    }
+    result = Status::NotFound("key not in the hash table");
+    return Step::kDone;
+  }
+
+  Step run() {
+    ds_detail::ReadBuf rb;
+    const auto buf = rb.get(layout.bucket_size());
+    Seen seen;
+    GAddr a = table.bucket_addr(hash % table.buckets());
+    for (uint32_t n = 0; n < kMaxChain; ++n) {
+      uint64_t v = 0;
+      if (read(a, buf, &v, n > 0) == Step::kRetry) return Step::kRetry;
+      if (!result.ok()) return Step::kDone;
+      ++info.buckets;
+      bool found = false;
+      if (search(buf.data(), &found) == Step::kRetry) return Step::kRetry;
+      if (found || !result.ok()) return Step::kDone;
+      seen.add(a, v);
+      const uint64_t next = layout.head(buf.data()).overflow;
+      if (next == 0) return confirm_miss(seen, buf);
+      a = GAddr::from_raw(next);
+    }
+    return Step::kRetry;
+  }
+};
+
+}  // namespace
+
+Status HashTable::lookup(Context& ctx, TxnEngine& txn, std::span<const std::byte> key,
+                         std::vector<std::byte>* value, HashOpInfo* info) const {
+  REMORA_RETURN_IF_ERROR(ds_detail::check_entry(key, 0));
+  HashOpInfo local;
+  HashOpInfo& in = info ? *info : local;
+  in = {};
+  Pass p{ctx, txn, *this, Layout(options_), hash_key(key), key, value, in, Status::OK()};
+  for (uint32_t i = 0; i < kLookupAttempts; ++i) {
+    if (p.run() == Step::kDone) return p.result;
+    in.buckets = 0;
+    in.out_of_line = false;
+    ctx.yield();
+  }
+  return Status::Conflict(fmt::format("hash table {}: lookup kept changing ({} attempts): {}", name_,
+                                      kLookupAttempts, p.result.to_string()));
+}
+
+}  // namespace remora
