@@ -10,7 +10,7 @@
 # Usage: bench/run.sh [--smoke] [--duration S] [--coroutines "1 2 4 8 16"]
 #          [--transports "shm tcp"] [--apps "bank tatp kv"] [--out DIR]
 #          [--no-redis] [--no-fabric] [--no-dht] [--no-build] [--dry-run]
-#          [--port-base P]
+#          [--port-base P] [--tcp-coroutines "1 8"|all]
 #   --smoke      seconds, not minutes: tiny data, 0.5 s runs, coroutines
 #                "1 4" on shm plus one tcp run, one Redis run, tiny fabric.
 #   --out DIR    results directory (default bench/results/<UTC date>); files
@@ -18,6 +18,9 @@
 #   --dry-run    print the plan and the time estimate, run nothing.
 #   --port-base P  the clusters listen on ports P.. instead of the shipped
 #                configs' fixed ports (74xx), e.g. next to a test run.
+#   --tcp-coroutines  TATP and KV on tcp run only at these counts (their
+#                load takes 30-80 s over tcp) and KV's extra workloads run
+#                on shm only; "all": every count, extra workloads on tcp too.
 # Data sizes (default: the apps' defaults): --accounts N --hot N
 #   --subscribers N --records N --kv-extra "B C F" (workloads run at 8
 #   coroutines, or the largest count below 8).
@@ -30,9 +33,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 REPO="$PWD"
 
 smoke=0 duration=5 coros="1 2 4 8 16" transports="shm tcp" apps="bank tatp kv" out=""
-do_redis=1 do_fabric=1 do_dht=1 do_build=1 dry=0 port_base=""
+do_redis=1 do_fabric=1 do_dht=1 do_build=1 dry=0 port_base="" tcp_coros="1 8"
 accounts=100000 hot=4000 subscribers="" records="" kv_extra="B C F" extra_tcp=""
-usage() { sed -n '2,29p' "$0"; }
+usage() { sed -n '2,32p' "$0"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) smoke=1; duration=0.5; coros="1 4"; transports="shm"; extra_tcp="bank"
@@ -48,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) do_build=0; shift ;;
     --dry-run) dry=1; shift ;;
     --port-base) port_base="$2"; shift 2 ;;
+    --tcp-coroutines) tcp_coros="$2"; shift 2 ;;
     --accounts) accounts="$2"; shift 2 ;;
     --hot) hot="$2"; shift 2 ;;
     --subscribers) subscribers="$2"; shift 2 ;;
@@ -63,6 +67,8 @@ bad() { echo "run.sh: $*" >&2; exit 2; }
 for c in $coros; do [[ "$c" =~ ^[1-9][0-9]*$ ]] || bad "--coroutines takes counts >= 1, got '$c'"; done
 for t in $transports; do [[ "$t" == shm || "$t" == tcp ]] || bad "--transports takes shm and/or tcp, got '$t'"; done
 for a in $apps; do [[ "$a" =~ ^(bank|tatp|kv)$ ]] || bad "--apps takes bank, tatp and/or kv, got '$a'"; done
+[[ "$tcp_coros" == all ]] || for c in $tcp_coros; do
+  [[ "$c" =~ ^[1-9][0-9]*$ ]] || bad "--tcp-coroutines takes counts >= 1 or all, got '$c'"; done
 for w in $kv_extra; do [[ "$w" =~ ^[ABCF]$ ]] || bad "--kv-extra takes workloads A B C F, got '$w'"; done
 [[ -n "$coros" && -n "$transports$extra_tcp" ]] || bad "nothing to run"
 [[ -z "$port_base" || ( "$port_base" =~ ^[0-9]+$ && $port_base -ge 1024 && $port_base -le 65000 ) ]] ||

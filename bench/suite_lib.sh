@@ -1,13 +1,16 @@
 # Steps of bench/run.sh; sourced by it, not run. Uses run.sh's option
 # variables (duration, coros, transports, apps, ...), REPO, BUILD and out.
 
-# Seconds each run costs beyond its --duration on the 2-core development VM
-# (process start-up, connecting, loading the data, the checks at the end),
-# measured with the data sizes of a full run; a smoke run's are smaller.
-# tatp, kv and dht are guesses until those apps exist on main; the fabric
-# figures are whole compare_fabric.sh steps (8 process runs).
-declare -A OVERHEAD_S=([bank]=5 [tatp]=8 [kv]=10 [fabric_shm]=10 [fabric_tcp]=18 [dht]=8 [redis]=2
-  [redis_load]=5)
+# Seconds each run costs beyond its --duration (process start-up,
+# connecting, loading the data, the checks at the end), measured on the
+# 2-core development VM (load average 6-7 from other builds, 2026-11-29)
+# with the apps' default data sizes; a smoke run's are smaller. TATP and
+# KV load their hash tables partly by transactions, which over tcp takes
+# 30-80 s: hence fewer tcp runs for them (--tcp-coroutines). The fabric
+# figures are whole compare_fabric.sh steps (8 process runs); dht is a
+# guess (no dht_lookup yet).
+declare -A OVERHEAD_S=([bank_shm]=8 [bank_tcp]=9 [tatp_shm]=22 [tatp_tcp]=33 [kv_shm]=9 [kv_tcp]=65
+  [fabric_shm]=10 [fabric_tcp]=50 [dht]=8 [redis]=2 [redis_load]=5)
 SHM_CONFIG=configs/local-3.toml TCP_CONFIG=configs/local-3-tcp.toml
 FABRIC_SHM_CONFIG=configs/local-2.toml FABRIC_TCP_CONFIG=configs/local-2-tcp.toml
 
@@ -65,6 +68,16 @@ kv_extra_coros() {
   echo "${best:-${coros%% *}}"
 }
 
+# app_coros APP TRANSPORT: the coroutine counts of APP's runs: every count,
+# but for tatp and kv on tcp only those of --tcp-coroutines that are in
+# --coroutines (or the first count).
+app_coros() {
+  local c out=()
+  if [[ $1 == bank || $2 == shm || $tcp_coros == all ]]; then echo "$coros"; return; fi
+  for c in $coros; do [[ " $tcp_coros " == *" $c "* ]] && out+=("$c"); done
+  echo "${out[*]:-${coros%% *}}"
+}
+
 # plan_steps: PLAN[] gets one "kind app transport coroutines workload" entry
 # per step, EST_S the estimated seconds.
 plan_steps() {
@@ -78,8 +91,10 @@ plan_steps() {
   if [[ $do_dht -eq 1 ]]; then for t in $transports; do PLAN+=("dht - $t - -"); done; fi
   for a in $apps; do
     for t in $transports; do
-      for c in $coros; do PLAN+=("app $a $t $c $([[ $a == kv ]] && echo A || echo -)"); done
-      if [[ $a == kv ]]; then for w in $kv_extra; do PLAN+=("app kv $t $(kv_extra_coros) $w"); done; fi
+      for c in $(app_coros "$a" "$t"); do PLAN+=("app $a $t $c $([[ $a == kv ]] && echo A || echo -)"); done
+      if [[ $a == kv && ( $t == shm || $tcp_coros == all ) ]]; then
+        for w in $kv_extra; do PLAN+=("app kv $t $(kv_extra_coros) $w"); done
+      fi
     done
     [[ " $extra_tcp " == *" $a "* ]] && PLAN+=("app $a tcp $first $([[ $a == kv ]] && echo A || echo -)")
     [[ $a == bank && $do_redis -eq 1 ]] && PLAN+=("redis - loopback - -")
@@ -99,7 +114,7 @@ estimate() {
     case $kind in
       fabric) EST_S=$((EST_S + OVERHEAD_S[fabric_$t] / (smoke + 1))) ;;
       dht) EST_S=$((EST_S + d + OVERHEAD_S[dht])) ;;
-      app) EST_S=$((EST_S + d + OVERHEAD_S[$app] / (smoke + 1))) ;;
+      app) EST_S=$((EST_S + d + OVERHEAD_S[${app}_$t] / (smoke + 1))) ;;
       redis) EST_S=$((EST_S + OVERHEAD_S[redis_load] + n_coros * (d + OVERHEAD_S[redis]))) ;;
     esac
   done
@@ -184,7 +199,7 @@ if sys.argv[1] == "start":
     m.update(host=platform.node(), cpus=os.cpu_count(), kernel=platform.release(),
              ucx=cmd("ucx_info", "-v").splitlines()[0:2], git=cmd("git", "-C", "$REPO", "rev-parse", "--short", "HEAD"),
              smoke=bool($smoke), duration_s=float("$duration"), coroutines="$coros", transports="$transports",
-             extra_tcp="$extra_tcp", apps="$apps", nodes=int("$NODES"), threads=int("$THREADS"),
+             extra_tcp="$extra_tcp", tcp_coroutines="$tcp_coros", apps="$apps", nodes=int("$NODES"), threads=int("$THREADS"),
              accounts=int("$accounts"), hot=int("$hot"), subscribers="$subscribers", records="$records",
              kv_extra="$kv_extra", steps=${#PLAN[@]}, estimate_s=$EST_S)
 else:

@@ -90,9 +90,12 @@ class Data:
     def app_keys(self):
         """Every measured or planned (app, transport, coroutines, workload)."""
         keys = set(self.apps)
+        tcp = str(self.meta.get("tcp_coroutines", "all"))
+        tcp_coros = self.coros if tcp == "all" else [c for c in self.coros if str(c) in tcp.split()]
         for app in str(self.meta.get("apps", "")).split():
             for t in str(self.meta.get("transports", "")).split():
-                for c in self.coros:
+                cs = self.coros if app == "bank" or t == "shm" else tcp_coros or self.coros[:1]
+                for c in cs:
                     keys.add((app, t, c, "A" if app == "kv" else ""))
         order = {"bank": 0, "tatp": 1, "kv": 2}
         return sorted(keys, key=lambda k: (order.get(k[0], 9), k[1] or "", k[3], k[2]))
