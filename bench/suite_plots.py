@@ -46,12 +46,13 @@ def latency_cdf(data, app, path):
                   and (r.get("latency") or {}).get("hist"))
     cmap = plt.get_cmap("viridis")
     coros = sorted({k[2] for k, _ in runs}) or [1]
+    extra = {"B": "tab:red", "C": "tab:orange", "F": "tab:purple"}  # kv's other workloads
     for (_, t, c, w), r in runs:
         xs, ys = cdf_points(r["latency"]["hist"])
-        shade = cmap(coros.index(c) / max(1, len(coros) - 1) * 0.85)
+        shade = extra.get(w) or cmap(coros.index(c) / max(1, len(coros) - 1) * 0.85)
         label = f"{t}, {c} coroutines" + (f", workload {w}" if w and w != "A" else "")
         ax.step(xs, ys, where="post", linestyle=TRANSPORT_STYLE.get(t, ":"), color=shade, label=label,
-                linewidth=1.6 if not w or w == "A" else 0.9)
+                linewidth=1.6 if not w or w == "A" else 1.0)
     if not runs:
         not_measured(ax, f"{app} latency")
         return save(fig, path)
