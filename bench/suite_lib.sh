@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Steps of bench/run.sh; sourced by it, not run. Uses run.sh's option
 # variables (duration, coros, transports, apps, ...), REPO, BUILD and out.
 
@@ -72,10 +73,10 @@ kv_extra_coros() {
 # but for tatp and kv on tcp only those of --tcp-coroutines that are in
 # --coroutines (or the first count).
 app_coros() {
-  local c out=()
+  local c picked=()
   if [[ $1 == bank || $2 == shm || $tcp_coros == all ]]; then echo "$coros"; return; fi
-  for c in $coros; do [[ " $tcp_coros " == *" $c "* ]] && out+=("$c"); done
-  echo "${out[*]:-${coros%% *}}"
+  for c in $coros; do [[ " $tcp_coros " == *" $c "* ]] && picked+=("$c"); done
+  echo "${picked[*]:-${coros%% *}}"
 }
 
 # plan_steps: PLAN[] gets one "kind app transport coroutines workload" entry
@@ -112,10 +113,10 @@ estimate() {
   for e in "${PLAN[@]}"; do
     read -r kind app t c w <<<"$e"
     case $kind in
-      fabric) EST_S=$((EST_S + OVERHEAD_S[fabric_$t] / (smoke + 1))) ;;
-      dht) EST_S=$((EST_S + d + OVERHEAD_S[dht])) ;;
-      app) EST_S=$((EST_S + d + OVERHEAD_S[${app}_$t] / (smoke + 1))) ;;
-      redis) EST_S=$((EST_S + OVERHEAD_S[redis_load] + n_coros * (d + OVERHEAD_S[redis]))) ;;
+      fabric) EST_S=$((EST_S + ${OVERHEAD_S[fabric_$t]} / (smoke + 1))) ;;
+      dht) EST_S=$((EST_S + d + ${OVERHEAD_S[dht]})) ;;
+      app) EST_S=$((EST_S + d + ${OVERHEAD_S[${app}_$t]} / (smoke + 1))) ;;
+      redis) EST_S=$((EST_S + ${OVERHEAD_S[redis_load]} + n_coros * (d + ${OVERHEAD_S[redis]}))) ;;
     esac
   done
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # One step of bench/run.sh each; sourced through bench/suite_lib.sh. Every
 # run is bounded by `timeout`; its stdout and stderr go to
 # $out/logs/NN-<name>.{out,err} and bench/suite_record.py turns them into
