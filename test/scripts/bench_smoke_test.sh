@@ -5,7 +5,7 @@
 # comparator and the fabric comparison ran with "ok": true, summary.md and
 # summary.json exist, every plot is a non-empty PNG. A missing tatp, kv or
 # Redis binary is reported and tolerated locally, but run.sh fails under
-# CI=true. Also: suite_report.py on a directory with no measurements
+# CI=true; a missing DHT lookup benchmark is always a noted skip. Also: suite_report.py on a directory with no measurements
 # prints "not measured" and still draws every plot, and run.sh refuses bad
 # options. All traffic stays on 127.0.0.1; every run is bounded by timeout.
 set -uo pipefail
@@ -47,12 +47,12 @@ phases = [r.get("phase") for r in recs if r["step"] == "meta"]
 assert phases == ["start", "end"], phases
 failed = [r for r in recs if r.get("ok") is False]
 assert not failed, failed
-def need(step, what, pred=lambda r: True):
+def need(step, what, pred=lambda r: True, optional=False):
     runs = [r for r in recs if r["step"] == step and r.get("ok") is True and pred(r)]
     skips = [r for r in recs if r["step"] == step and r.get("skipped")]
     if runs:
         return runs
-    assert skips and not ci, f"{what}: no ok run" + ("" if skips else " and no skip record")
+    assert skips and (optional or not ci), f"{what}: no ok run" + ("" if skips else " and no skip record")
     print(f"[bench_smoke_test] NOTE: {what} skipped: {skips[0]['reason']}")
     return []
 for app in ("bank", "tatp", "kv"):
@@ -65,7 +65,7 @@ for r in need("redis", "redis"):
     assert r["clients"] == 3 and r["coroutines"] == 1 and r["tx_per_s"] > 0 and r["invariant"]["ok"], r
 ops = {r["op"] for r in need("fabric", "fabric", lambda r: r.get("ratio_p50") is not None)}
 assert ops in (set(), {"read", "write", "cas", "faa"}), ops
-need("dht", "dht lookup")
+need("dht", "dht lookup", optional=True)  # no dht_lookup binary yet: always a skip
 PY
 if ! grep -q "Apps on the embedded 3-node cluster" "$R/summary.md" 2>/dev/null; then
   fail "no summary.md with the app table in $R"
