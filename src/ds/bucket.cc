@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <bit>
+
+#include "remora/txn/object.h"
+
 namespace remora::ds_detail {
 
 Status check_options(const HashTableOptions& o) {
@@ -12,6 +17,14 @@ Status check_options(const HashTableOptions& o) {
     return Status::InvalidArgument(
         fmt::format("hash table: inline_bytes {} must be a multiple of 8 up to {}", o.inline_bytes, kMaxInline));
   return Status::OK();
+}
+
+uint32_t slot_capacity(uint32_t size, uint32_t block_size) {
+  const uint64_t need = obj::footprint(size);
+  const uint64_t slot = std::max<uint64_t>(32, std::bit_ceil(need));
+  if (slot <= block_size / 2) return static_cast<uint32_t>(slot - obj::kHeaderSize);
+  const uint64_t blocks = (need + block_size - 1) / block_size;
+  return static_cast<uint32_t>(blocks * block_size - obj::kHeaderSize);
 }
 
 Status check_entry(std::span<const std::byte> key, size_t value_len) {

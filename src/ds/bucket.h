@@ -39,6 +39,15 @@ constexpr uint32_t kMaxInline = 64 << 10;
 constexpr uint32_t kMaxKey = 65535;
 constexpr uint32_t kMaxValue = 1u << 24;
 
+// The payload bytes of the slab slot (or block run) an object of `size`
+// payload bytes gets from the transaction layer's allocator (txn/slabs.cc)
+// on a node with `block_size` blocks. Every object the table allocates is
+// this large, padded with zeros: it fills its slot, so a slot reused for
+// objects of other sizes holds nothing of an earlier object, and a backup
+// that skips versions (truncations arrive in any order) ends byte-equal to
+// the primary.
+uint32_t slot_capacity(uint32_t size, uint32_t block_size);
+
 // kInvalidArgument for options outside HashTableOptions' documented ranges.
 Status check_options(const HashTableOptions& o);
 // kInvalidArgument for an empty or oversized key or value.
@@ -47,13 +56,22 @@ Status check_entry(std::span<const std::byte> key, size_t value_len);
 class Layout {
  public:
   // REQUIRES: check_options(o).ok().
-  explicit Layout(const HashTableOptions& o) : slots_(o.slots), inline_(o.inline_bytes) {}
+  explicit Layout(const HashTableOptions& o, uint32_t block_size = 0)
+      : slots_(o.slots), inline_(o.inline_bytes), block_(block_size) {}
+  // An opened table's layout, with its node's block size.
+  explicit Layout(const HashTable& t) : Layout(t.options_, t.block_size_) {}
 
   uint32_t slots() const { return slots_; }
   uint32_t area() const { return inline_ < 8 ? 8 : inline_; }
   uint32_t slot_size() const { return sizeof(SlotHead) + area(); }
   uint32_t bucket_size() const { return sizeof(BucketHead) + slots_ * slot_size(); }
   bool fits_inline(uint64_t key_len, uint64_t value_len) const { return key_len + value_len <= inline_; }
+  // Object sizes of overflow buckets and out-of-line entries: their whole
+  // slab slot (slot_capacity). REQUIRES: a block size was given.
+  uint32_t overflow_size() const { return slot_capacity(bucket_size(), block_); }
+  uint32_t object_size(uint64_t key_len, uint64_t value_len) const {
+    return slot_capacity(static_cast<uint32_t>(key_len + value_len), block_);
+  }
 
   // Accessors on a bucket payload of bucket_size() bytes; REQUIRES i < slots().
   BucketHead head(const std::byte* b) const;
@@ -90,6 +108,7 @@ class Layout {
 
   uint32_t slots_;
   uint32_t inline_;
+  uint32_t block_;
 };
 
 }  // namespace remora::ds_detail

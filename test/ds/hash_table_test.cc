@@ -204,15 +204,16 @@ TEST_F(HashTableTest, OverflowChainsGrowThenShrinkAndFreeTheirBuckets) {
   auto value = [](int i) { return i % 5 == 0 ? filled(40 + i % 7, 'o') : bytes_of(fmt::format("v{}", i)); };
   for (int i = 0; i < kKeys; ++i) ASSERT_OK(put(static_cast<NodeId>(i % 3), key_of(i), value(i)));
   // Walk every chain in local memory: all overflow buckets, all entries.
-  const ds_detail::Layout layout(t_[0].options());
+  const ds_detail::Layout layout(t_[0]);
   std::vector<GAddr> overflow;
   uint32_t used = 0;
   for (uint64_t b = 0; b < 3; ++b) {
     GAddr a = t_[0].bucket_addr(b);
     for (;;) {
-      const std::byte* o = object_at(a, t_[0].bucket_size());
+      const uint32_t size = overflow.empty() || a != overflow.back() ? t_[0].bucket_size() : layout.overflow_size();
+      const std::byte* o = object_at(a, size);
       ASSERT_NE(o, nullptr);
-      ASSERT_EQ(obj::check({o, obj::footprint(t_[0].bucket_size())}), obj::Check::kOk);
+      ASSERT_EQ(obj::check({o, obj::footprint(size)}), obj::Check::kOk);
       used += layout.head(o + obj::kHeaderSize).used;
       const uint64_t next = layout.head(o + obj::kHeaderSize).overflow;
       if (next == 0) break;
@@ -237,7 +238,7 @@ TEST_F(HashTableTest, OverflowChainsGrowThenShrinkAndFreeTheirBuckets) {
     EXPECT_EQ(layout.head(o + obj::kHeaderSize).overflow, 0u) << "bucket " << b;
     EXPECT_EQ(layout.head(o + obj::kHeaderSize).used, 0u) << "bucket " << b;
   }
-  for (GAddr a : overflow) EXPECT_FALSE(obj::allocated(obj::load_word(object_at(a, t_[0].bucket_size()))));
+  for (GAddr a : overflow) EXPECT_FALSE(obj::allocated(obj::load_word(object_at(a, layout.overflow_size()))));
   // The freed slots serve the next inserts.
   for (int i = 0; i < kKeys; ++i) ASSERT_OK(put(static_cast<NodeId>(i % 3), key_of(i), value(i + 1)));
   for (int i = 0; i < kKeys; i += 11) ASSERT_NO_FATAL_FAILURE(expect_value(key_of(i), value(i + 1)));
