@@ -68,6 +68,28 @@ int Layout::find(const std::byte* b, uint64_t hash, std::span<const std::byte> k
   return -1;
 }
 
+bool Layout::object_holds(std::span<const std::byte> o, std::span<const std::byte> key) {
+  ObjectHead h;
+  if (o.size() < sizeof h) return false;
+  std::memcpy(&h, o.data(), sizeof h);
+  if (h.key_len != key.size() || sizeof h + uint64_t{h.key_len} + h.value_len > o.size()) return false;
+  return std::memcmp(o.data() + sizeof h, key.data(), key.size()) == 0;
+}
+
+std::span<const std::byte> Layout::object_value(std::span<const std::byte> o) {
+  ObjectHead h;
+  std::memcpy(&h, o.data(), sizeof h);
+  return o.subspan(sizeof h + h.key_len, h.value_len);
+}
+
+void Layout::write_object(std::span<std::byte> o, std::span<const std::byte> key, std::span<const std::byte> value) {
+  const ObjectHead h{static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
+  std::memset(o.data(), 0, o.size());
+  std::memcpy(o.data(), &h, sizeof h);
+  std::memcpy(o.data() + sizeof h, key.data(), key.size());
+  if (!value.empty()) std::memcpy(o.data() + sizeof h + key.size(), value.data(), value.size());
+}
+
 int Layout::free_slot(const std::byte* b) const {
   for (uint32_t i = 0; i < slots_; ++i)
     if (slot(b, i).key_len == 0) return static_cast<int>(i);

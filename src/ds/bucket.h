@@ -6,8 +6,11 @@
 //
 // A slot is empty when key_len is 0. An entry with key_len + value_len <=
 // inline_bytes keeps key then value in the area; a larger entry keeps the
-// GAddr of its own object (key then value, key_len + value_len bytes) in
-// the area's first 8 bytes. All-zero payload = an empty bucket.
+// GAddr of its own object in the area's first 8 bytes:
+//   object: | ObjectHead (8 B) | key | value | zeros to the slot's end |
+// The object carries its own lengths: one consistent read of it is a
+// whole entry even if the bucket read before it is older (an in-place
+// rewrite may change value_len). All-zero payload = an empty bucket.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +36,12 @@ struct SlotHead {
   uint32_t value_len;
 };
 static_assert(sizeof(SlotHead) == 16);
+
+struct ObjectHead {
+  uint32_t key_len;
+  uint32_t value_len;
+};
+static_assert(sizeof(ObjectHead) == 8);
 
 constexpr uint32_t kMaxSlots = 64;
 constexpr uint32_t kMaxInline = 64 << 10;
@@ -70,7 +79,7 @@ class Layout {
   // slab slot (slot_capacity). REQUIRES: a block size was given.
   uint32_t overflow_size() const { return slot_capacity(bucket_size(), block_); }
   uint32_t object_size(uint64_t key_len, uint64_t value_len) const {
-    return slot_capacity(static_cast<uint32_t>(key_len + value_len), block_);
+    return slot_capacity(static_cast<uint32_t>(sizeof(ObjectHead) + key_len + value_len), block_);
   }
 
   // Accessors on a bucket payload of bucket_size() bytes; REQUIRES i < slots().
@@ -101,6 +110,14 @@ class Layout {
   void replace_object(std::byte* b, uint32_t i, uint64_t hash, uint32_t key_len, uint32_t value_len,
                       GAddr obj) const;
   void clear(std::byte* b, uint32_t i) const;
+
+  // Out-of-line entry objects (`size` bytes).
+  // True if the object holds `key` (lengths checked against `size`).
+  static bool object_holds(std::span<const std::byte> o, std::span<const std::byte> key);
+  // REQUIRES object_holds(o, key) for some key.
+  static std::span<const std::byte> object_value(std::span<const std::byte> o);
+  // Writes key and value, zeroing the rest. REQUIRES o.size() >= 8 + key + value.
+  static void write_object(std::span<std::byte> o, std::span<const std::byte> key, std::span<const std::byte> value);
 
  private:
   size_t offset(uint32_t i) const { return sizeof(BucketHead) + size_t{i} * slot_size(); }

@@ -74,10 +74,13 @@ struct Pass {
     value->resize(layout.object_size(s.key_len, s.value_len));
     if (read(layout.object_of(b, i), *value, nullptr, true) == Step::kRetry) return Step::kRetry;
     if (!result.ok()) return Step::kDone;
-    *match = std::memcmp(value->data(), key.data(), key.size()) == 0;
+    // The object's own lengths: the slot's may be older than the object.
+    *match = Layout::object_holds(*value, key);
     if (!*match) return Step::kDone;
-    value->erase(value->begin(), value->begin() + s.key_len);
-    value->resize(s.value_len);
+    const auto v = Layout::object_value(*value);
+    const size_t off = static_cast<size_t>(v.data() - value->data()), len = v.size();
+    value->erase(value->begin(), value->begin() + static_cast<std::ptrdiff_t>(off));
+    value->resize(len);
     return Step::kDone;
   }
 

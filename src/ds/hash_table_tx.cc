@@ -39,6 +39,11 @@ struct TableOp {
   TableOp(Tx& t, const HashTable& ht, std::span<const std::byte> k)
       : tx(t), table(ht), layout(ht), hash(hash_key(k)), key(k) {}
 
+  // The bytes of out-of-line object entry o that slot s points to.
+  std::span<const std::byte> object_bytes(uint32_t o, const SlotHead& s) const {
+    return {tx.payload(o), layout.object_size(s.key_len, s.value_len)};
+  }
+
   // Checks the bucket of entry e for the key; OK with w->at set if found.
   Status search(uint32_t e, Walk* w) {
     const std::byte* b = tx.payload(e);
@@ -48,7 +53,7 @@ struct TableOp {
       if (!layout.is_inline(s)) {
         auto o = tx.read_entry(layout.object_of(b, static_cast<uint32_t>(i)), layout.object_size(s.key_len, s.value_len));
         if (!o.ok()) return o.status();
-        if (std::memcmp(tx.payload(*o), key.data(), key.size()) != 0) continue;
+        if (!Layout::object_holds(object_bytes(*o, s), key)) continue;
         object = static_cast<int>(*o);
       }
       w->at = static_cast<int>(w->chain.size() - 1);
@@ -85,9 +90,7 @@ struct TableOp {
   Status new_object(std::span<const std::byte> value, GAddr* addr) {
     auto o = tx.alloc_entry(layout.object_size(key.size(), value.size()));  // zero-filled
     if (!o.ok()) return o.status();
-    std::byte* p = tx.write_entry(*o);
-    std::memcpy(p, key.data(), key.size());
-    if (!value.empty()) std::memcpy(p + key.size(), value.data(), value.size());
+    Layout::write_object({tx.write_entry(*o), layout.object_size(key.size(), value.size())}, key, value);
     *addr = tx.entry_addr(*o);
     return Status::OK();
   }
@@ -128,9 +131,7 @@ struct TableOp {
       const auto obj = static_cast<uint32_t>(w.object);
       const uint32_t size = layout.object_size(old.key_len, old.value_len);
       if (!inl && layout.object_size(key.size(), value.size()) == size) {  // fits: rewrite in place
-        std::byte* p = tx.write_entry(obj);
-        if (!value.empty()) std::memcpy(p + key.size(), value.data(), value.size());
-        std::memset(p + key.size() + value.size(), 0, size - key.size() - value.size());
+        Layout::write_object({tx.write_entry(obj), size}, key, value);
         if (old.value_len == value.size()) return Status::OK();
         fill(tx.write_entry(bucket), w.slot, true, value, tx.entry_addr(obj));
         return Status::OK();
@@ -175,8 +176,8 @@ Status HashTable::get(Tx& tx, std::span<const std::byte> key, std::vector<std::b
     const auto v = op.layout.inline_value(b, w.slot);
     value->assign(v.begin(), v.end());
   } else {
-    const std::byte* p = tx.payload(static_cast<uint32_t>(w.object)) + s.key_len;
-    value->assign(p, p + s.value_len);
+    const auto v = Layout::object_value(op.object_bytes(static_cast<uint32_t>(w.object), s));
+    value->assign(v.begin(), v.end());
   }
   return Status::OK();
 }
