@@ -59,6 +59,9 @@ struct Pass {
   std::vector<std::byte>* value;
   HashOpInfo& info;
   Status result;
+  // An out-of-line candidate held another key: a hash collision, or the
+  // object was reused after the bucket was read (then the bucket changed).
+  bool mismatched = false;
 
   Step read(GAddr a, std::span<std::byte> out, uint64_t* version, bool may_change) {
     ++info.reads;
@@ -76,7 +79,10 @@ struct Pass {
     if (!result.ok()) return Step::kDone;
     // The object's own lengths: the slot's may be older than the object.
     *match = Layout::object_holds(*value, key);
-    if (!*match) return Step::kDone;
+    if (!*match) {
+      mismatched = true;
+      return Step::kDone;
+    }
     const auto v = Layout::object_value(*value);
     const size_t off = static_cast<size_t>(v.data() - value->data()), len = v.size();
     value->erase(value->begin(), value->begin() + static_cast<std::ptrdiff_t>(off));
@@ -101,9 +107,10 @@ struct Pass {
   }
 
   // A miss is linearizable if the buckets before the last did not change
-  // since they were read (then the chain was whole at the last read).
+  // since they were read (then the chain was whole at the last read); after
+  // a mismatched candidate, the last one too (then it was a collision).
   Step confirm_miss(const Seen& seen, std::span<std::byte> buf) {
-    for (size_t i = 0; i + 1 < seen.size(); ++i) {
+    for (size_t i = 0; i + (mismatched ? 0 : 1) < seen.size(); ++i) {
       uint64_t v = 0;
       const auto copy = i == 0 ? buf.first(layout.bucket_size()) : buf;
       if (read(seen.at(i).first, copy, &v, true) == Step::kRetry) return Step::kRetry;
@@ -115,6 +122,7 @@ struct Pass {
   }
 
   Step run() {
+    mismatched = false;
     ds_detail::ReadBuf rb;
     const auto buf = rb.get(layout.overflow_size());
     Seen seen;
