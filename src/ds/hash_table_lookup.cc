@@ -42,11 +42,13 @@ class Seen {
 };
 
 // Errors that mean "what we followed changed": an overflow bucket or
-// object freed, reused at another size, or locked for long.
+// object freed, reused at another size (or as another kind of object, so
+// that what we took for an address is not one), or locked for long.
 // `may_change`: the address came from another object (not a bucket array row).
 bool changed(const Status& st, bool may_change) {
   if (st.code() == Code::kConflict) return true;
-  return may_change && (st.code() == Code::kNotFound || st.code() == Code::kInvalidArgument);
+  return may_change && (st.code() == Code::kNotFound || st.code() == Code::kInvalidArgument ||
+                        st.code() == Code::kOutOfRange);
 }
 
 struct Pass {
