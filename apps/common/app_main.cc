@@ -155,6 +155,9 @@ void add_common_options(CLI::App& app, CommonArgs& a) {
   app.add_option("--seed", a.run.seed, "random seed");
   app.add_option("--max-txns", a.run.max_ops, "stop each coroutine after this many (0: duration only)");
   app.add_option("--history", a.history, "write every node's transaction history (JSON lines) here");
+  app.add_option("--busy-spin-us", a.busy_spin_us, "workers spin this long while answers are due, then nap")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--nap-us", a.nap_us, "length of one nap while answers are due")->check(CLI::Range(0.0, 1e6));
 }
 
 bool summarize(const std::vector<nlohmann::json>& nodes, nlohmann::json* out) {
@@ -226,6 +229,9 @@ int run_app(int argc, char** argv, CommonArgs& a, Workload& w) {
   a.run.duration = std::chrono::nanoseconds(static_cast<int64_t>(a.duration_s * 1e9));
   a.run.history_dir = a.history;
   a.run.stop = &g_stop;
+  auto us = [](double v) { return std::chrono::nanoseconds(static_cast<int64_t>(v * 1e3)); };
+  if (a.busy_spin_us >= 0) a.run.busy_spin = us(a.busy_spin_us);
+  if (a.nap_us >= 0) a.run.waiting_sleep = us(a.nap_us);
   if (a.id < 0) return run_all(argc, argv, a, *cfg, w);
   if (!cfg->node(static_cast<NodeId>(a.id))) {
     fmt::print(stderr, "{}: node {} is not in {}\n", w.name(), a.id, a.config);

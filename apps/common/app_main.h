@@ -24,6 +24,7 @@ struct CommonArgs {
   uint32_t threads = 0;  // 0: the config's
   double duration_s = 10;
   std::string history;
+  double busy_spin_us = -1, nap_us = -1;  // < 0: the worker's defaults
   NodeRunOptions run;
 };
 

@@ -160,6 +160,8 @@ class AppNode {
     WorkerOptions wo;
     wo.max_coroutines = std::max<uint32_t>(o_.coroutines, 1);
     wo.stop = o_.stop;
+    wo.busy_spin = o_.busy_spin;
+    wo.waiting_sleep = o_.waiting_sleep;
     const uint64_t deadline = now_ns() + static_cast<uint64_t>(o_.duration.count());
     return node_->run_workers(
         [&](Worker& w) {

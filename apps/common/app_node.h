@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "remora/cluster/config.h"
+#include "remora/runtime/worker.h"
 #include "workload.h"
 
 namespace remora::app {
@@ -22,6 +23,10 @@ struct NodeRunOptions {
   // Node 0 runs Workload::check and every node compares its regions with
   // their backups after the run.
   bool check = true;
+  // The workers' idle policy while answers are due (WorkerOptions): spin
+  // this long, then nap this long per idle turn.
+  std::chrono::nanoseconds busy_spin = WorkerOptions{}.busy_spin;
+  std::chrono::nanoseconds waiting_sleep = WorkerOptions{}.waiting_sleep;
 };
 
 // Node `id` of `cfg`. The JSON (README "Apps"): app, node, transport,

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <bit>
+
+#include "remora/txn/object.h"
+
 namespace remora::ds_detail {
 
 Status check_options(const HashTableOptions& o) {
@@ -12,6 +17,14 @@ Status check_options(const HashTableOptions& o) {
     return Status::InvalidArgument(
         fmt::format("hash table: inline_bytes {} must be a multiple of 8 up to {}", o.inline_bytes, kMaxInline));
   return Status::OK();
+}
+
+uint32_t slot_capacity(uint32_t size, uint32_t block_size) {
+  const uint64_t need = obj::footprint(size);
+  const uint64_t slot = std::max<uint64_t>(32, std::bit_ceil(need));
+  if (slot <= block_size / 2) return static_cast<uint32_t>(slot - obj::kHeaderSize);
+  const uint64_t blocks = (need + block_size - 1) / block_size;
+  return static_cast<uint32_t>(blocks * block_size - obj::kHeaderSize);
 }
 
 Status check_entry(std::span<const std::byte> key, size_t value_len) {
@@ -53,6 +66,28 @@ int Layout::find(const std::byte* b, uint64_t hash, std::span<const std::byte> k
     if (!is_inline(s) || std::memcmp(area_of(b, i), key.data(), key.size()) == 0) return static_cast<int>(i);
   }
   return -1;
+}
+
+bool Layout::object_holds(std::span<const std::byte> o, std::span<const std::byte> key) {
+  ObjectHead h;
+  if (o.size() < sizeof h) return false;
+  std::memcpy(&h, o.data(), sizeof h);
+  if (h.key_len != key.size() || sizeof h + uint64_t{h.key_len} + h.value_len > o.size()) return false;
+  return std::memcmp(o.data() + sizeof h, key.data(), key.size()) == 0;
+}
+
+std::span<const std::byte> Layout::object_value(std::span<const std::byte> o) {
+  ObjectHead h;
+  std::memcpy(&h, o.data(), sizeof h);
+  return o.subspan(sizeof h + h.key_len, h.value_len);
+}
+
+void Layout::write_object(std::span<std::byte> o, std::span<const std::byte> key, std::span<const std::byte> value) {
+  const ObjectHead h{static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
+  std::memset(o.data(), 0, o.size());
+  std::memcpy(o.data(), &h, sizeof h);
+  std::memcpy(o.data() + sizeof h, key.data(), key.size());
+  if (!value.empty()) std::memcpy(o.data() + sizeof h + key.size(), value.data(), value.size());
 }
 
 int Layout::free_slot(const std::byte* b) const {

@@ -6,8 +6,11 @@
 //
 // A slot is empty when key_len is 0. An entry with key_len + value_len <=
 // inline_bytes keeps key then value in the area; a larger entry keeps the
-// GAddr of its own object (key then value, key_len + value_len bytes) in
-// the area's first 8 bytes. All-zero payload = an empty bucket.
+// GAddr of its own object in the area's first 8 bytes:
+//   object: | ObjectHead (8 B) | key | value | zeros to the slot's end |
+// The object carries its own lengths: one consistent read of it is a
+// whole entry even if the bucket read before it is older (an in-place
+// rewrite may change value_len). All-zero payload = an empty bucket.
 #pragma once
 
 #include <cstdint>
@@ -34,10 +37,25 @@ struct SlotHead {
 };
 static_assert(sizeof(SlotHead) == 16);
 
+struct ObjectHead {
+  uint32_t key_len;
+  uint32_t value_len;
+};
+static_assert(sizeof(ObjectHead) == 8);
+
 constexpr uint32_t kMaxSlots = 64;
 constexpr uint32_t kMaxInline = 64 << 10;
 constexpr uint32_t kMaxKey = 65535;
 constexpr uint32_t kMaxValue = 1u << 24;
+
+// The payload bytes of the slab slot (or block run) an object of `size`
+// payload bytes gets from the transaction layer's allocator (txn/slabs.cc)
+// on a node with `block_size` blocks. Every object the table allocates is
+// this large, padded with zeros: it fills its slot, so a slot reused for
+// objects of other sizes holds nothing of an earlier object, and a backup
+// that skips versions (truncations arrive in any order) ends byte-equal to
+// the primary.
+uint32_t slot_capacity(uint32_t size, uint32_t block_size);
 
 // kInvalidArgument for options outside HashTableOptions' documented ranges.
 Status check_options(const HashTableOptions& o);
@@ -47,13 +65,22 @@ Status check_entry(std::span<const std::byte> key, size_t value_len);
 class Layout {
  public:
   // REQUIRES: check_options(o).ok().
-  explicit Layout(const HashTableOptions& o) : slots_(o.slots), inline_(o.inline_bytes) {}
+  explicit Layout(const HashTableOptions& o, uint32_t block_size = 0)
+      : slots_(o.slots), inline_(o.inline_bytes), block_(block_size) {}
+  // An opened table's layout, with its node's block size.
+  explicit Layout(const HashTable& t) : Layout(t.options_, t.block_size_) {}
 
   uint32_t slots() const { return slots_; }
   uint32_t area() const { return inline_ < 8 ? 8 : inline_; }
   uint32_t slot_size() const { return sizeof(SlotHead) + area(); }
   uint32_t bucket_size() const { return sizeof(BucketHead) + slots_ * slot_size(); }
   bool fits_inline(uint64_t key_len, uint64_t value_len) const { return key_len + value_len <= inline_; }
+  // Object sizes of overflow buckets and out-of-line entries: their whole
+  // slab slot (slot_capacity). REQUIRES: a block size was given.
+  uint32_t overflow_size() const { return slot_capacity(bucket_size(), block_); }
+  uint32_t object_size(uint64_t key_len, uint64_t value_len) const {
+    return slot_capacity(static_cast<uint32_t>(sizeof(ObjectHead) + key_len + value_len), block_);
+  }
 
   // Accessors on a bucket payload of bucket_size() bytes; REQUIRES i < slots().
   BucketHead head(const std::byte* b) const;
@@ -84,12 +111,21 @@ class Layout {
                       GAddr obj) const;
   void clear(std::byte* b, uint32_t i) const;
 
+  // Out-of-line entry objects (`size` bytes).
+  // True if the object holds `key` (lengths checked against `size`).
+  static bool object_holds(std::span<const std::byte> o, std::span<const std::byte> key);
+  // REQUIRES object_holds(o, key) for some key.
+  static std::span<const std::byte> object_value(std::span<const std::byte> o);
+  // Writes key and value, zeroing the rest. REQUIRES o.size() >= 8 + key + value.
+  static void write_object(std::span<std::byte> o, std::span<const std::byte> key, std::span<const std::byte> value);
+
  private:
   size_t offset(uint32_t i) const { return sizeof(BucketHead) + size_t{i} * slot_size(); }
   void add_used(std::byte* b, int32_t d) const;
 
   uint32_t slots_;
   uint32_t inline_;
+  uint32_t block_;
 };
 
 }  // namespace remora::ds_detail

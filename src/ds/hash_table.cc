@@ -10,6 +10,7 @@
 #include "remora/runtime/context.h"
 #include "remora/txn/object.h"
 #include "remora/txn/txn_engine.h"
+#include "txn/block_allocator.h"
 
 namespace remora {
 
@@ -65,6 +66,7 @@ Result<HashTable> HashTable::open(Context& ctx, TxnEngine& txn, const std::strin
   t.name_ = name;
   t.options_ = mine->options;
   t.nodes_ = mine->nodes;
+  t.block_size_ = txn.store().blocks().block_size();
   const uint32_t bsize = t.bucket_size();
   for (uint32_t p = 0; p < t.nodes_.size(); ++p) {
     const NodeId n = t.nodes_[p];

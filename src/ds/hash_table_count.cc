@@ -62,8 +62,11 @@ Result<uint64_t> HashTable::count(Context& ctx, TxnEngine& txn) const {
       }
       continue;
     }
+    // Chunks go scratch -> `buf`: chains are followed with lock-free reads,
+    // which use the scratch themselves.
     const uint32_t per_read = static_cast<uint32_t>(scratch.size() / t.stride);
-    const std::span<std::byte> buf = scratch;
+    std::vector<std::byte> chunk(size_t{per_read} * t.stride);
+    const std::span<std::byte> buf = chunk;
     for (uint32_t row = 0; row < t.rows; row += per_read) {
       const uint32_t k = std::min(per_read, t.rows - row);
       const size_t len = size_t{k} * t.stride;
@@ -72,7 +75,8 @@ Result<uint64_t> HashTable::count(Context& ctx, TxnEngine& txn) const {
         if (!src) return Status::Internal(fmt::format("bucket array {} is not local", t.name));
         std::memcpy(buf.data(), src, len);
       } else {
-        REMORA_RETURN_IF_ERROR(ctx.read(nodes_[p], t.row(row), buf.data(), static_cast<uint32_t>(len)));
+        REMORA_RETURN_IF_ERROR(ctx.read(nodes_[p], t.row(row), scratch.data(), static_cast<uint32_t>(len)));
+        std::memcpy(buf.data(), scratch.data(), len);
       }
       for (uint32_t i = 0; i < k; ++i)
         REMORA_RETURN_IF_ERROR(count_bucket(ctx, txn, l, t.row(row + i),

@@ -42,11 +42,13 @@ class Seen {
 };
 
 // Errors that mean "what we followed changed": an overflow bucket or
-// object freed, reused at another size, or locked for long.
+// object freed, reused at another size (or as another kind of object, so
+// that what we took for an address is not one), or locked for long.
 // `may_change`: the address came from another object (not a bucket array row).
 bool changed(const Status& st, bool may_change) {
   if (st.code() == Code::kConflict) return true;
-  return may_change && (st.code() == Code::kNotFound || st.code() == Code::kInvalidArgument);
+  return may_change && (st.code() == Code::kNotFound || st.code() == Code::kInvalidArgument ||
+                        st.code() == Code::kOutOfRange);
 }
 
 struct Pass {
@@ -59,6 +61,9 @@ struct Pass {
   std::vector<std::byte>* value;
   HashOpInfo& info;
   Status result;
+  // An out-of-line candidate held another key: a hash collision, or the
+  // object was reused after the bucket was read (then the bucket changed).
+  bool mismatched = false;
 
   Step read(GAddr a, std::span<std::byte> out, uint64_t* version, bool may_change) {
     ++info.reads;
@@ -71,11 +76,19 @@ struct Pass {
   Step check_object(const std::byte* b, uint32_t i, bool* match) {
     const ds_detail::SlotHead s = layout.slot(b, i);
     info.out_of_line = true;
-    value->resize(size_t{s.key_len} + s.value_len);
+    value->resize(layout.object_size(s.key_len, s.value_len));
     if (read(layout.object_of(b, i), *value, nullptr, true) == Step::kRetry) return Step::kRetry;
     if (!result.ok()) return Step::kDone;
-    *match = std::memcmp(value->data(), key.data(), key.size()) == 0;
-    if (*match) value->erase(value->begin(), value->begin() + s.key_len);
+    // The object's own lengths: the slot's may be older than the object.
+    *match = Layout::object_holds(*value, key);
+    if (!*match) {
+      mismatched = true;
+      return Step::kDone;
+    }
+    const auto v = Layout::object_value(*value);
+    const size_t off = static_cast<size_t>(v.data() - value->data()), len = v.size();
+    value->erase(value->begin(), value->begin() + static_cast<std::ptrdiff_t>(off));
+    value->resize(len);
     return Step::kDone;
   }
 
@@ -96,11 +109,13 @@ struct Pass {
   }
 
   // A miss is linearizable if the buckets before the last did not change
-  // since they were read (then the chain was whole at the last read).
+  // since they were read (then the chain was whole at the last read); after
+  // a mismatched candidate, the last one too (then it was a collision).
   Step confirm_miss(const Seen& seen, std::span<std::byte> buf) {
-    for (size_t i = 0; i + 1 < seen.size(); ++i) {
+    for (size_t i = 0; i + (mismatched ? 0 : 1) < seen.size(); ++i) {
       uint64_t v = 0;
-      if (read(seen.at(i).first, buf, &v, true) == Step::kRetry) return Step::kRetry;
+      const auto copy = i == 0 ? buf.first(layout.bucket_size()) : buf;
+      if (read(seen.at(i).first, copy, &v, true) == Step::kRetry) return Step::kRetry;
       if (!result.ok()) return Step::kDone;
       if (v != seen.at(i).second) return Step::kRetry;
     }
@@ -109,13 +124,14 @@ struct Pass {
   }
 
   Step run() {
+    mismatched = false;
     ds_detail::ReadBuf rb;
-    const auto buf = rb.get(layout.bucket_size());
+    const auto buf = rb.get(layout.overflow_size());
     Seen seen;
     GAddr a = table.bucket_addr(hash % table.buckets());
     for (uint32_t n = 0; n < kMaxChain; ++n) {
       uint64_t v = 0;
-      if (read(a, buf, &v, n > 0) == Step::kRetry) return Step::kRetry;
+      if (read(a, n == 0 ? buf.first(layout.bucket_size()) : buf, &v, n > 0) == Step::kRetry) return Step::kRetry;
       if (!result.ok()) return Step::kDone;
       ++info.buckets;
       bool found = false;
@@ -138,7 +154,7 @@ Status HashTable::lookup(Context& ctx, TxnEngine& txn, std::span<const std::byte
   HashOpInfo local;
   HashOpInfo& in = info ? *info : local;
   in = {};
-  Pass p{ctx, txn, *this, Layout(options_), hash_key(key), key, value, in, Status::OK()};
+  Pass p{ctx, txn, *this, Layout(*this), hash_key(key), key, value, in, Status::OK()};
   for (uint32_t i = 0; i < kLookupAttempts; ++i) {
     if (p.run() == Step::kDone) return p.result;
     in.buckets = 0;

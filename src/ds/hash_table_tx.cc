@@ -37,7 +37,12 @@ struct TableOp {
   std::span<const std::byte> key;
 
   TableOp(Tx& t, const HashTable& ht, std::span<const std::byte> k)
-      : tx(t), table(ht), layout(ht.options()), hash(hash_key(k)), key(k) {}
+      : tx(t), table(ht), layout(ht), hash(hash_key(k)), key(k) {}
+
+  // The bytes of out-of-line object entry o that slot s points to.
+  std::span<const std::byte> object_bytes(uint32_t o, const SlotHead& s) const {
+    return {tx.payload(o), layout.object_size(s.key_len, s.value_len)};
+  }
 
   // Checks the bucket of entry e for the key; OK with w->at set if found.
   Status search(uint32_t e, Walk* w) {
@@ -46,9 +51,9 @@ struct TableOp {
       const SlotHead s = layout.slot(b, static_cast<uint32_t>(i));
       int object = -1;
       if (!layout.is_inline(s)) {
-        auto o = tx.read_entry(layout.object_of(b, static_cast<uint32_t>(i)), s.key_len + s.value_len);
+        auto o = tx.read_entry(layout.object_of(b, static_cast<uint32_t>(i)), layout.object_size(s.key_len, s.value_len));
         if (!o.ok()) return o.status();
-        if (std::memcmp(tx.payload(*o), key.data(), key.size()) != 0) continue;
+        if (!Layout::object_holds(object_bytes(*o, s), key)) continue;
         object = static_cast<int>(*o);
       }
       w->at = static_cast<int>(w->chain.size() - 1);
@@ -62,7 +67,7 @@ struct TableOp {
   Status walk(Walk* w) {
     GAddr a = table.bucket_addr(hash % table.buckets());
     for (;;) {
-      auto e = tx.read_entry(a, layout.bucket_size());
+      auto e = tx.read_entry(a, w->chain.empty() ? layout.bucket_size() : layout.overflow_size());
       if (!e.ok()) return e.status();
       // Reads are not a snapshot: a chain seen looping is a conflict.
       if (std::find(w->chain.begin(), w->chain.end(), *e) != w->chain.end())
@@ -83,11 +88,9 @@ struct TableOp {
 
   // A new object holding key then value; its address in *addr.
   Status new_object(std::span<const std::byte> value, GAddr* addr) {
-    auto o = tx.alloc_entry(static_cast<uint32_t>(key.size() + value.size()));
+    auto o = tx.alloc_entry(layout.object_size(key.size(), value.size()));  // zero-filled
     if (!o.ok()) return o.status();
-    std::byte* p = tx.write_entry(*o);
-    std::memcpy(p, key.data(), key.size());
-    if (!value.empty()) std::memcpy(p + key.size(), value.data(), value.size());
+    Layout::write_object({tx.write_entry(*o), layout.object_size(key.size(), value.size())}, key, value);
     *addr = tx.entry_addr(*o);
     return Status::OK();
   }
@@ -110,7 +113,7 @@ struct TableOp {
       fill(tx.write_entry(w.chain[static_cast<uint32_t>(w.free_at)]), w.free_slot, false, value, obj);
       return Status::OK();
     }
-    auto nb = tx.alloc_entry(layout.bucket_size());  // zero: an empty bucket
+    auto nb = tx.alloc_entry(layout.overflow_size());  // zero: an empty bucket
     if (!nb.ok()) return nb.status();
     fill(tx.write_entry(*nb), 0, false, value, obj);
     std::byte* last = tx.write_entry(w.chain.back());
@@ -126,8 +129,11 @@ struct TableOp {
     const bool inl = layout.fits_inline(key.size(), value.size());
     if (w.object >= 0) {
       const auto obj = static_cast<uint32_t>(w.object);
-      if (!inl && old.value_len == value.size()) {  // same size: rewrite the object only
-        if (!value.empty()) std::memcpy(tx.write_entry(obj) + key.size(), value.data(), value.size());
+      const uint32_t size = layout.object_size(old.key_len, old.value_len);
+      if (!inl && layout.object_size(key.size(), value.size()) == size) {  // fits: rewrite in place
+        Layout::write_object({tx.write_entry(obj), size}, key, value);
+        if (old.value_len == value.size()) return Status::OK();
+        fill(tx.write_entry(bucket), w.slot, true, value, tx.entry_addr(obj));
         return Status::OK();
       }
       REMORA_RETURN_IF_ERROR(tx.free_entry(obj));
@@ -170,8 +176,8 @@ Status HashTable::get(Tx& tx, std::span<const std::byte> key, std::vector<std::b
     const auto v = op.layout.inline_value(b, w.slot);
     value->assign(v.begin(), v.end());
   } else {
-    const std::byte* p = tx.payload(static_cast<uint32_t>(w.object)) + s.key_len;
-    value->assign(p, p + s.value_len);
+    const auto v = Layout::object_value(op.object_bytes(static_cast<uint32_t>(w.object), s));
+    value->assign(v.begin(), v.end());
   }
   return Status::OK();
 }

@@ -1,10 +1,15 @@
-// Table-driven CRC32C, slicing by 8 bytes. Portable on purpose: the ring
-// check must agree across hosts, and a hardware (SSE4.2/ARMv8) path can be
-// added behind this function later without changing its results.
+// CRC32C: the x86-64 CRC32 instruction when the CPU has SSE4.2 (about 8
+// bytes a cycle: the consistency check of every object read depends on
+// it), else table-driven slicing by 8 bytes. Both compute the same function,
+// so hosts with and without the instruction agree.
 #include "remora/msg/crc32c.h"
 
 #include <array>
 #include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace remora {
 namespace {
@@ -32,9 +37,34 @@ uint32_t byte_step(uint32_t c, std::byte b) {
   return (c >> 8) ^ kTables[0][(c ^ static_cast<uint8_t>(b)) & 0xff];
 }
 
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t extend_hw(uint32_t crc, std::span<const std::byte> data) {
+  uint64_t c = ~crc;
+  const std::byte* p = data.data();
+  size_t n = data.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = _mm_crc32_u64(c, v);
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = _mm_crc32_u8(c32, static_cast<uint8_t>(*p));
+  return ~c32;
+}
+
+const bool kHaveHw = __builtin_cpu_supports("sse4.2");
+#endif
+
 }  // namespace
 
 uint32_t crc32c_extend(uint32_t crc, std::span<const std::byte> data) {
+#if defined(__x86_64__)
+  if (kHaveHw) return extend_hw(crc, data);
+#endif
+  return crc32c_extend_portable(crc, data);
+}
+
+uint32_t crc32c_extend_portable(uint32_t crc, std::span<const std::byte> data) {
   uint32_t c = ~crc;
   const std::byte* p = data.data();
   size_t n = data.size();

@@ -75,7 +75,10 @@ Result<uint32_t> Tx::read_entry(GAddr a, uint32_t size) {
     return static_cast<uint32_t>(i);
   }
   std::byte* copy = arena_alloc(obj::kHeaderSize + size);
-  REMORA_RETURN_IF_ERROR(engine_.read_object(ctx_, a, {copy, obj::kHeaderSize + size}, &cause_));
+  if (Status st = engine_.read_object(ctx_, a, {copy, obj::kHeaderSize + size}, &cause_); !st.ok()) {
+    // An address outside the data regions may come from a stale object.
+    return st.code() == Code::kOutOfRange || st.code() == Code::kInvalidArgument ? anomaly(std::move(st)) : st;
+  }
   const obj::Header h = obj::header_of(copy);
   Entry e;
   e.addr = a;

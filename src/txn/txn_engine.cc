@@ -142,6 +142,8 @@ Status TxnEngine::read_raw(Context& ctx, GAddr a, std::span<std::byte> out) {
     return Status::OK();
   }
   const auto scratch = ctx.scratch();
+  if (out.data() == scratch.data() && out.size() <= scratch.size())  // lockfree reads: no bounce copy
+    return ctx.read(p, a, scratch.data(), static_cast<uint32_t>(out.size()));
   for (size_t off = 0; off < out.size(); off += scratch.size()) {
     const auto len = static_cast<uint32_t>(std::min(scratch.size(), out.size() - off));
     REMORA_RETURN_IF_ERROR(ctx.read(p, a.plus(static_cast<uint32_t>(off)), scratch.data(), len));
@@ -178,14 +180,15 @@ Status TxnEngine::read_object(Context& ctx, GAddr a, std::span<std::byte> out, A
 }
 
 Status TxnEngine::lockfree_read_bytes(Context& ctx, GAddr a, std::span<std::byte> out, uint64_t* version) {
-  // Small objects (the hot path: hash-table buckets, rows) are copied
-  // through the coroutine's stack, larger ones through the heap.
-  constexpr size_t kStackCopy = 512;
-  alignas(16) std::byte small[kStackCopy];
+  // Objects that fit (the hot path: hash-table buckets, rows) are read
+  // straight into the coroutine's scratch and checked there; larger ones
+  // go through the heap.
   std::vector<std::byte> big;
   const size_t need = obj::kHeaderSize + out.size();
-  std::span<std::byte> copy(small, need);
-  if (need > kStackCopy) {
+  std::span<std::byte> copy = ctx.scratch();
+  if (need <= copy.size()) {
+    copy = copy.first(need);
+  } else {
     big.resize(need);
     copy = big;
   }

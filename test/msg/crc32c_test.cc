@@ -25,6 +25,21 @@ TEST(Crc32cTest, KnownVectors) {
   EXPECT_EQ(crc32c(buf), 0x113FDB5Cu);
 }
 
+TEST(Crc32cTest, HardwareAndTablePathsAgree) {
+  EXPECT_EQ(crc32c_extend_portable(0, bytes("123456789")), 0xE3069283u);
+  std::array<std::byte, 1031> buf;
+  uint32_t x = 12345;
+  for (auto& b : buf) {
+    x = x * 1103515245 + 12345;
+    b = static_cast<std::byte>(x >> 16);
+  }
+  for (size_t start : {0u, 1u, 3u, 7u})
+    for (size_t len = 0; len + start <= buf.size(); len += 13) {
+      const auto d = std::span<const std::byte>(buf).subspan(start, len);
+      ASSERT_EQ(crc32c_extend(0x1234, d), crc32c_extend_portable(0x1234, d)) << start << "+" << len;
+    }
+}
+
 TEST(Crc32cTest, ExtendEqualsWholeAtEverySplit) {
   std::array<std::byte, 77> buf;
   for (size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<std::byte>(i * 37 + 11);

@@ -52,6 +52,9 @@ namespace remora {
 class Context;
 class Tx;
 class TxnEngine;
+namespace ds_detail {
+class Layout;
+}
 
 struct HashTableOptions {
   uint32_t buckets_per_node = 1024;  // >= 1
@@ -126,10 +129,12 @@ class HashTable {
   uint32_t bucket_size() const;  // object payload bytes of one bucket
 
  private:
+  friend class ds_detail::Layout;
   std::string name_;
   HashTableOptions options_;
   std::vector<NodeId> nodes_;
   std::vector<Table> arrays_;  // bucket array by node position
+  uint32_t block_size_ = 0;    // of this node's Store: sizes objects to fill their slots
 };
 
 // Load-time bulk insert into this node's own buckets, without transactions

@@ -103,6 +103,8 @@ class TxnEngine {
 
   // One consistent one-sided read of a single object (no transaction):
   // linearizable. kNotFound if not allocated, kConflict if it stays locked.
+  // Uses the coroutine's scratch (Context::scratch()): `out` must not lie
+  // in it.
   template <typename T>
   Result<T> lockfree_read(Context& ctx, GAddr a, uint64_t* version = nullptr) {
     static_assert(std::is_trivially_copyable_v<T>);
