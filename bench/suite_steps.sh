@@ -95,13 +95,14 @@ step_fabric() {
 
 # step_dht TRANSPORT: hash-table lookups against one raw one-sided read.
 step_dht() {
-  local t="$1" bin="$BUILD/bench/dht_lookup" tmo base
+  local t="$1" bin="$BUILD/bench/dht_lookup" tmo base cfg="$FABRIC_SHM_CONFIG"
+  [[ $t == tcp ]] && cfg="$FABRIC_TCP_CONFIG"  # two nodes: node 0 looks up keys homed on node 1
   [[ -x "$bin" ]] || {
     missing --optional dht "$t" "no $bin: the DHT lookup benchmark is not in this tree (branch dht)"; return; }
   tmo="$(secs 'd * 3 + 120')" base="$out/logs/$(printf %02d "$STEP_I")-dht-$t"
-  bounded "$tmo" "$base" "$bin" --config "$(config_for "$t")" --duration "$duration"
+  bounded "$tmo" "$base" "$bin" --config "$cfg" --duration "$duration"
   record dht --step dht --transport "$t" --rc "$RC" --timeout "$tmo" --seconds "$WALL" \
-    --stdout "$base.out" --stderr "$base.err" --cmd "${bin#"$REPO"/} --config $(config_for "$t")"
+    --stdout "$base.out" --stderr "$base.err" --cmd "${bin#"$REPO"/} --config $cfg"
 }
 
 # step_redis: bench/redis_bank.sh (a private redis-server on loopback) at

@@ -20,7 +20,7 @@ using ds_detail::Layout;
 
 // Entries in the chain after `first` (a bucket payload's overflow link).
 Status count_chain(Context& ctx, TxnEngine& txn, const Layout& l, uint64_t next, uint64_t* n) {
-  std::vector<std::byte> b(l.bucket_size());
+  std::vector<std::byte> b(l.overflow_size());  // overflow buckets fill their slab slot
   for (uint32_t hops = 0; next != 0; ++hops) {
     if (hops > (1u << 20)) return Status::Corrupt("overflow chain does not end");
     REMORA_RETURN_IF_ERROR(txn.lockfree_read_bytes(ctx, GAddr::from_raw(next), b, nullptr));
@@ -48,7 +48,7 @@ Status count_bucket(Context& ctx, TxnEngine& txn, const Layout& l, GAddr addr, s
 }  // namespace
 
 Result<uint64_t> HashTable::count(Context& ctx, TxnEngine& txn) const {
-  const Layout l(options_);
+  const Layout l(*this);
   const auto scratch = ctx.scratch();
   uint64_t n = 0;
   for (size_t p = 0; p < arrays_.size(); ++p) {

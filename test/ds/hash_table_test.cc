@@ -69,6 +69,15 @@ class HashTableTest : public ::testing::Test {
   Status erase(NodeId n, const std::string& k) {
     return tx(n, [&](Tx& t) { return t_[n].erase(t, bytes_of(k)); });
   }
+  Result<uint64_t> count(NodeId n) {
+    Result<uint64_t> out = Status::Internal("not run");
+    Status st = c_->on(n, [&](Context& ctx) {
+      out = t_[n].count(ctx, c_->txn(n));
+      return out.status();
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
   Status lookup(NodeId n, const std::string& k, Bytes* v, HashOpInfo* info = nullptr) {
     return c_->on(n, [&](Context& ctx) { return t_[n].lookup(ctx, c_->txn(n), bytes_of(k), v, info); });
   }
@@ -223,6 +232,11 @@ TEST_F(HashTableTest, OverflowChainsGrowThenShrinkAndFreeTheirBuckets) {
   }
   EXPECT_EQ(used, static_cast<uint32_t>(kKeys));
   EXPECT_GE(overflow.size(), static_cast<size_t>(kKeys / 2 - 3));
+  for (NodeId n : nodes()) {  // count() walks the same chains, from any node
+    auto c = count(n);
+    ASSERT_OK(c);
+    EXPECT_EQ(*c, static_cast<uint64_t>(kKeys)) << "count on node " << n;
+  }
   for (int i = 0; i < kKeys; i += 7) ASSERT_NO_FATAL_FAILURE(expect_value(key_of(i), value(i)));
   HashOpInfo info;
   Bytes got;
@@ -239,6 +253,9 @@ TEST_F(HashTableTest, OverflowChainsGrowThenShrinkAndFreeTheirBuckets) {
     EXPECT_EQ(layout.head(o + obj::kHeaderSize).used, 0u) << "bucket " << b;
   }
   for (GAddr a : overflow) EXPECT_FALSE(obj::allocated(obj::load_word(object_at(a, layout.overflow_size()))));
+  auto empty = count(1);
+  ASSERT_OK(empty);
+  EXPECT_EQ(*empty, 0u);
   // The freed slots serve the next inserts.
   for (int i = 0; i < kKeys; ++i) ASSERT_OK(put(static_cast<NodeId>(i % 3), key_of(i), value(i + 1)));
   for (int i = 0; i < kKeys; i += 11) ASSERT_NO_FATAL_FAILURE(expect_value(key_of(i), value(i + 1)));
