@@ -2,7 +2,9 @@
 // walked plus one per out-of-line entry checked (docs/ds.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 
 #include "ds/bucket.h"
@@ -19,6 +21,8 @@ namespace {
 
 constexpr uint32_t kLookupAttempts = 16;  // whole-lookup retries before kConflict
 constexpr uint32_t kMaxChain = 1u << 16;  // longer: the chain changed under us
+constexpr auto kBackoffBase = std::chrono::microseconds(1);
+constexpr uint32_t kBackoffDoublings = 9;  // at most 512 us between attempts
 
 enum class Step { kDone, kRetry };
 
@@ -157,7 +161,9 @@ Status HashTable::lookup(Context& ctx, TxnEngine& txn, std::span<const std::byte
     if (p.run() == Step::kDone) return p.result;
     in.buckets = 0;
     in.out_of_line = false;
-    ctx.yield();
+    // Exponential backoff: a lock holder may be a coroutine of this thread
+    // or a process the scheduler put to sleep.
+    ctx.sleep_for(kBackoffBase * (1u << std::min(i, kBackoffDoublings)));
   }
   return Status::Conflict(fmt::format("hash table {}: lookup kept changing ({} attempts): {}", name_,
                                       kLookupAttempts, p.result.to_string()));
