@@ -81,6 +81,7 @@ struct Pass {
     value->resize(layout.object_size(s.key_len, s.value_len));
     if (read(layout.object_of(b, i), *value, nullptr, true) == Step::kRetry) return Step::kRetry;
     if (!result.ok()) return Step::kDone;
+    if (!Layout::is_entry(*value)) return Step::kRetry;  // the slot was reused
     // The object's own lengths: the slot's may be older than the object.
     *match = Layout::object_holds(*value, key);
     if (!*match) {
@@ -135,6 +136,11 @@ struct Pass {
       uint64_t v = 0;
       if (read(a, n == 0 ? buf.first(layout.bucket_size()) : buf, &v, n > 0) == Step::kRetry) return Step::kRetry;
       if (!result.ok()) return Step::kDone;
+      if (!layout.is_bucket(buf.data())) {
+        if (n > 0) return Step::kRetry;  // a stale link: the slot was reused
+        result = Status::Corrupt(fmt::format("hash table {}: {} is no bucket", table.name(), a.to_string()));
+        return Step::kDone;
+      }
       ++info.buckets;
       bool found = false;
       if (search(buf.data(), &found) == Step::kRetry) return Step::kRetry;
