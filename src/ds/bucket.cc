@@ -68,9 +68,21 @@ int Layout::find(const std::byte* b, uint64_t hash, std::span<const std::byte> k
   return -1;
 }
 
-bool Layout::object_holds(std::span<const std::byte> o, std::span<const std::byte> key) {
+void Layout::init_bucket(std::byte* b) const {
+  std::memset(b, 0, bucket_size());
+  set_head(b, BucketHead{0, 0, kBucketTag});
+}
+
+bool Layout::is_entry(std::span<const std::byte> o) {
   ObjectHead h;
   if (o.size() < sizeof h) return false;
+  std::memcpy(&h, o.data(), sizeof h);
+  return h.tag == kEntryTag;
+}
+
+bool Layout::object_holds(std::span<const std::byte> o, std::span<const std::byte> key) {
+  ObjectHead h;
+  if (!is_entry(o)) return false;
   std::memcpy(&h, o.data(), sizeof h);
   if (h.key_len != key.size() || sizeof h + uint64_t{h.key_len} + h.value_len > o.size()) return false;
   return std::memcmp(o.data() + sizeof h, key.data(), key.size()) == 0;
@@ -83,7 +95,7 @@ std::span<const std::byte> Layout::object_value(std::span<const std::byte> o) {
 }
 
 void Layout::write_object(std::span<std::byte> o, std::span<const std::byte> key, std::span<const std::byte> value) {
-  const ObjectHead h{static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
+  const ObjectHead h{static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()), 0, kEntryTag};
   std::memset(o.data(), 0, o.size());
   std::memcpy(o.data(), &h, sizeof h);
   std::memcpy(o.data() + sizeof h, key.data(), key.size());

@@ -7,12 +7,13 @@
 // A slot is empty when key_len is 0. An entry with key_len + value_len <=
 // inline_bytes keeps key then value in the area; a larger entry keeps the
 // GAddr of its own object in the area's first 8 bytes:
-//   object: | ObjectHead (8 B) | key | value | zeros to the slot's end |
+//   object: | ObjectHead (16 B) | key | value | zeros to the slot's end |
 // The object carries its own lengths: one consistent read of it is a
 // whole entry even if the bucket read before it is older (an in-place
-// rewrite may change value_len). All-zero payload = an empty bucket.
+// rewrite may change value_len). An empty bucket: zeros and the bucket tag.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -23,10 +24,16 @@
 
 namespace remora::ds_detail {
 
+// Type tags at offset 12 of buckets and entry objects: both come from the
+// same slab classes, so a stale link (read outside a snapshot) may lead to
+// a slot reused for the other kind; the tag tells them apart.
+constexpr uint32_t kBucketTag = 0x6b637562;  // "buck"
+constexpr uint32_t kEntryTag = 0x72746e65;   // "entr"
+
 struct BucketHead {
   uint64_t overflow;  // GAddr raw of the next bucket of the chain; 0: none
   uint32_t used;      // slots in use
-  uint32_t reserved;
+  uint32_t tag;       // kBucketTag
 };
 static_assert(sizeof(BucketHead) == 16);
 
@@ -40,8 +47,10 @@ static_assert(sizeof(SlotHead) == 16);
 struct ObjectHead {
   uint32_t key_len;
   uint32_t value_len;
+  uint32_t reserved;
+  uint32_t tag;  // kEntryTag
 };
-static_assert(sizeof(ObjectHead) == 8);
+static_assert(sizeof(ObjectHead) == 16 && offsetof(ObjectHead, tag) == offsetof(BucketHead, tag));
 
 constexpr uint32_t kMaxSlots = 64;
 constexpr uint32_t kMaxInline = 64 << 10;
@@ -82,6 +91,10 @@ class Layout {
     return slot_capacity(static_cast<uint32_t>(sizeof(ObjectHead) + key_len + value_len), block_);
   }
 
+  // An empty bucket at b (bucket_size() bytes; zeros beyond are left alone).
+  void init_bucket(std::byte* b) const;
+  bool is_bucket(const std::byte* b) const { return head(b).tag == kBucketTag; }
+
   // Accessors on a bucket payload of bucket_size() bytes; REQUIRES i < slots().
   BucketHead head(const std::byte* b) const;
   void set_head(std::byte* b, const BucketHead& h) const { std::memcpy(b, &h, sizeof h); }
@@ -112,7 +125,8 @@ class Layout {
   void clear(std::byte* b, uint32_t i) const;
 
   // Out-of-line entry objects (`size` bytes).
-  // True if the object holds `key` (lengths checked against `size`).
+  static bool is_entry(std::span<const std::byte> o);
+  // True if the object is an entry holding `key` (lengths checked against `size`).
   static bool object_holds(std::span<const std::byte> o, std::span<const std::byte> key);
   // REQUIRES object_holds(o, key) for some key.
   static std::span<const std::byte> object_value(std::span<const std::byte> o);

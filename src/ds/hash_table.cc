@@ -55,7 +55,8 @@ Status HashTable::create(Store& store, const std::string& name, const std::vecto
   auto meta = store.create_table(ds_detail::meta_name(name), 1, ds_detail::meta_size(nodes.size()),
                                  [&](uint32_t, std::span<std::byte> p) { ds_detail::encode_meta(m, p); });
   if (!meta.ok()) return meta.status();
-  auto buckets = store.create_table(ds_detail::buckets_name(name), o.buckets_per_node, layout.bucket_size());
+  auto buckets = store.create_table(ds_detail::buckets_name(name), o.buckets_per_node, layout.bucket_size(),
+                                    [&](uint32_t, std::span<std::byte> p) { layout.init_bucket(p.data()); });
   return buckets.status();
 }
 

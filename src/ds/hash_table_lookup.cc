@@ -2,7 +2,9 @@
 // walked plus one per out-of-line entry checked (docs/ds.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 
 #include "ds/bucket.h"
@@ -19,6 +21,8 @@ namespace {
 
 constexpr uint32_t kLookupAttempts = 16;  // whole-lookup retries before kConflict
 constexpr uint32_t kMaxChain = 1u << 16;  // longer: the chain changed under us
+constexpr auto kBackoffBase = std::chrono::microseconds(1);
+constexpr uint32_t kBackoffDoublings = 9;  // at most 512 us between attempts
 
 enum class Step { kDone, kRetry };
 
@@ -79,6 +83,7 @@ struct Pass {
     value->resize(layout.object_size(s.key_len, s.value_len));
     if (read(layout.object_of(b, i), *value, nullptr, true) == Step::kRetry) return Step::kRetry;
     if (!result.ok()) return Step::kDone;
+    if (!Layout::is_entry(*value)) return Step::kRetry;  // the slot was reused
     // The object's own lengths: the slot's may be older than the object.
     *match = Layout::object_holds(*value, key);
     if (!*match) {
@@ -133,6 +138,11 @@ struct Pass {
       uint64_t v = 0;
       if (read(a, n == 0 ? buf.first(layout.bucket_size()) : buf, &v, n > 0) == Step::kRetry) return Step::kRetry;
       if (!result.ok()) return Step::kDone;
+      if (!layout.is_bucket(buf.data())) {
+        if (n > 0) return Step::kRetry;  // a stale link: the slot was reused
+        result = Status::Corrupt(fmt::format("hash table {}: {} is no bucket", table.name(), a.to_string()));
+        return Step::kDone;
+      }
       ++info.buckets;
       bool found = false;
       if (search(buf.data(), &found) == Step::kRetry) return Step::kRetry;
@@ -159,7 +169,9 @@ Status HashTable::lookup(Context& ctx, TxnEngine& txn, std::span<const std::byte
     if (p.run() == Step::kDone) return p.result;
     in.buckets = 0;
     in.out_of_line = false;
-    ctx.yield();
+    // Exponential backoff: a lock holder may be a coroutine of this thread
+    // or a process the scheduler put to sleep.
+    ctx.sleep_for(kBackoffBase * (1u << std::min(i, kBackoffDoublings)));
   }
   return Status::Conflict(fmt::format("hash table {}: lookup kept changing ({} attempts): {}", name_,
                                       kLookupAttempts, p.result.to_string()));

@@ -53,6 +53,7 @@ struct TableOp {
       if (!layout.is_inline(s)) {
         auto o = tx.read_entry(layout.object_of(b, static_cast<uint32_t>(i)), layout.object_size(s.key_len, s.value_len));
         if (!o.ok()) return o.status();
+        if (!Layout::is_entry(object_bytes(*o, s))) return stale(layout.object_of(b, static_cast<uint32_t>(i)));
         if (!Layout::object_holds(object_bytes(*o, s), key)) continue;
         object = static_cast<int>(*o);
       }
@@ -74,6 +75,11 @@ struct TableOp {
         return Status::Conflict(fmt::format("hash table {}: bucket chain loops at {}", table.name(), a.to_string()));
       w->chain.push_back(*e);
       const std::byte* b = tx.payload(*e);
+      if (!layout.is_bucket(b)) {
+        if (w->chain.size() == 1)
+          return Status::Corrupt(fmt::format("hash table {}: {} is no bucket", table.name(), a.to_string()));
+        return stale(a);
+      }
       if (const int f = layout.free_slot(b); f >= 0 && w->free_at < 0) {
         w->free_at = static_cast<int>(w->chain.size() - 1);
         w->free_slot = static_cast<uint32_t>(f);
@@ -113,9 +119,11 @@ struct TableOp {
       fill(tx.write_entry(w.chain[static_cast<uint32_t>(w.free_at)]), w.free_slot, false, value, obj);
       return Status::OK();
     }
-    auto nb = tx.alloc_entry(layout.overflow_size());  // zero: an empty bucket
+    auto nb = tx.alloc_entry(layout.overflow_size());  // zero-filled
     if (!nb.ok()) return nb.status();
-    fill(tx.write_entry(*nb), 0, false, value, obj);
+    std::byte* fresh = tx.write_entry(*nb);
+    layout.init_bucket(fresh);
+    fill(fresh, 0, false, value, obj);
     std::byte* last = tx.write_entry(w.chain.back());
     ds_detail::BucketHead h = layout.head(last);
     h.overflow = tx.entry_addr(*nb).raw();
@@ -157,6 +165,11 @@ struct TableOp {
     ph.overflow = h.overflow;
     layout.set_head(pred, ph);
     return tx.free_entry(w.chain[at]);
+  }
+
+  // A link read from an object that changed since: validation would fail.
+  Status stale(GAddr a) const {
+    return Status::Conflict(fmt::format("hash table {}: stale link to {}", table.name(), a.to_string()));
   }
 
   Status not_found() const { return Status::NotFound(fmt::format("hash table {}: no such key", table.name())); }

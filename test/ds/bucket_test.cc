@@ -58,6 +58,35 @@ TEST(BucketLayout, PutFindClearKeepUsedCount) {
   EXPECT_TRUE(l.is_inline(l.slot(p, 1)));
 }
 
+TEST(BucketLayout, BucketsAndEntryObjectsAreTaggedApart) {
+  const Layout l({1, 2, 16}, 64 << 10);
+  std::vector<std::byte> bucket(l.overflow_size());
+  EXPECT_FALSE(l.is_bucket(bucket.data()));
+  l.init_bucket(bucket.data());
+  EXPECT_TRUE(l.is_bucket(bucket.data()));
+  EXPECT_EQ(l.free_slot(bucket.data()), 0);
+  EXPECT_FALSE(Layout::is_entry(bucket));
+  const std::string k = "a key", v(40, 'v');
+  std::vector<std::byte> obj(l.object_size(k.size(), v.size()));
+  EXPECT_EQ(obj.size() + 16, 128u);  // fills a 128 B slab slot
+  Layout::write_object(obj, b(k), b(v));
+  EXPECT_TRUE(Layout::is_entry(obj));
+  EXPECT_FALSE(l.is_bucket(obj.data()));
+  EXPECT_TRUE(Layout::object_holds(obj, b(k)));
+  EXPECT_FALSE(Layout::object_holds(obj, b(std::string("a kex"))));
+  const auto got = Layout::object_value(obj);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(got.data()), got.size()), v);
+  EXPECT_FALSE(Layout::object_holds(bucket, b(k)));
+}
+
+TEST(BucketLayout, SlotCapacityFillsSlabSlotsAndBlockRuns) {
+  EXPECT_EQ(slot_capacity(1, 64 << 10), 16u);         // 32 B slot
+  EXPECT_EQ(slot_capacity(80, 64 << 10), 112u);       // 96 B -> 128 B slot
+  EXPECT_EQ(slot_capacity(112, 64 << 10), 112u);
+  EXPECT_EQ(slot_capacity(40000, 64 << 10), (64u << 10) - 16);  // one whole block
+  EXPECT_EQ(slot_capacity(70000, 64 << 10), (128u << 10) - 16);
+}
+
 TEST(BucketLayout, FullBucketHasNoFreeSlot) {
   const Layout l({1, 2, 8});
   std::vector<std::byte> bucket(l.bucket_size());

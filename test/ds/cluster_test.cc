@@ -29,6 +29,7 @@ TEST(DsClusterTest, SharedKeysFromAllNodesStayConsistent) {
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("remora-ds-history-{}", getpid());
   std::filesystem::remove_all(dir);
   DsClusterOptions o;
+  // DS_COROUTINES=n: another coroutine count per thread (for debugging).
   if (const char* c = std::getenv("DS_COROUTINES")) o.coroutines = static_cast<uint32_t>(std::atoi(c));
   o.history_dir = dir.string();
   ProcessCluster pc;

@@ -7,7 +7,8 @@
 // `slots` slots and the address of its first overflow bucket. A slot holds
 // a 64-bit hash, the key and value lengths and, when key + value fit in
 // `inline_bytes`, the key and value themselves; larger entries live in an
-// object of their own (key then value) that the slot points to.
+// object of their own (lengths, key, value; sized to fill its slab slot)
+// that the slot points to. Layout details: src/ds/bucket.h.
 //
 //   // load time, every node (before Store::push_replicas):
 //   HashTable::create(store, "kv", nodes, opts);
