@@ -4,11 +4,11 @@
 
 #include <cstring>
 
+#include "cluster_sum.h"
 #include "remora/node/engine.h"
 
 namespace remora::bank {
 namespace {
-using namespace std::chrono_literals;
 constexpr uint16_t kNetMethod = 200;  // app RPC: this node's net money change
 }  // namespace
 
@@ -27,12 +27,7 @@ Status BankWorkload::load(Store& store, const std::vector<NodeId>& nodes, NodeId
 Status BankWorkload::on_engine(Engine& e) {
   if (e.index() >= kMaxThreads) return Status::InvalidArgument(fmt::format("at most {} threads", kMaxThreads));
   if (e.index() != 0) return Status::OK();
-  return e.rpc().register_handler(kNetMethod, [this](NodeId, std::span<const std::byte>, std::vector<std::byte>& resp) {
-    const int64_t net = net_total();
-    resp.resize(8);
-    std::memcpy(resp.data(), &net, 8);
-    return Status::OK();
-  });
+  return app::serve_counter(e, kNetMethod, [this] { return net_total(); });
 }
 
 Status BankWorkload::resolve(Context& ctx, TxnEngine& txn) {
@@ -61,19 +56,9 @@ int64_t BankWorkload::net_total() const {
 Status BankWorkload::check(Context& ctx, TxnEngine& txn, nlohmann::json* out) {
   auto total = total_balance(ctx, txn, layout_);
   if (!total.ok()) return total.status();
-  int64_t net = 0;
-  for (NodeId n : nodes_) {
-    if (n == self_) {
-      net += net_total();
-      continue;
-    }
-    std::vector<std::byte> resp;
-    REMORA_RETURN_IF_ERROR(ctx.call(n, kNetMethod, {}, 10s, &resp));
-    if (resp.size() != 8) return Status::Corrupt("net reply size");
-    int64_t v;
-    std::memcpy(&v, resp.data(), 8);
-    net += v;
-  }
+  auto sum = app::sum_counter(ctx, nodes_, kNetMethod, net_total());
+  if (!sum.ok()) return sum.status().with_context("net money of every node");
+  const int64_t net = *sum;
   const int64_t initial = static_cast<int64_t>(layout_.accounts()) * 2 * kInitialBalance;
   (*out)["initial"] = initial;
   (*out)["net"] = net;

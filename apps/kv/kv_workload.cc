@@ -5,13 +5,13 @@
 #include <cstring>
 
 #include "remora/common/latency.h"
+#include "cluster_sum.h"
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
 #include "remora/txn/tx.h"
 
 namespace remora::kv {
 namespace {
-using namespace std::chrono_literals;
 constexpr uint16_t kWritesMethod = 220;  // app RPC: this node's committed writes
 constexpr const char* kTable = "kv";
 
@@ -25,11 +25,6 @@ Op pick_op(char workload, app::Rng& r) {
   }
 }
 
-Status respond_u64(uint64_t v, std::vector<std::byte>& resp) {
-  resp.resize(8);
-  std::memcpy(resp.data(), &v, 8);
-  return Status::OK();
-}
 }  // namespace
 
 uint64_t KvWorkload::region_size_hint() const {
@@ -78,10 +73,7 @@ Status KvWorkload::load(Store& store, const std::vector<NodeId>& nodes, NodeId s
 Status KvWorkload::on_engine(Engine& e) {
   if (e.index() >= kMaxThreads) return Status::InvalidArgument(fmt::format("at most {} threads", kMaxThreads));
   if (e.index() != 0) return Status::OK();
-  return e.rpc().register_handler(kWritesMethod, [this](NodeId, std::span<const std::byte>,
-                                                        std::vector<std::byte>& resp) {
-    return respond_u64(writes_here(), resp);
-  });
+  return app::serve_counter(e, kWritesMethod, [this] { return static_cast<int64_t>(writes_here()); });
 }
 
 Status KvWorkload::resolve(Context& ctx, TxnEngine& txn) {
@@ -163,19 +155,9 @@ uint64_t KvWorkload::writes_here() const {
 }
 
 Status KvWorkload::check(Context& ctx, TxnEngine& txn, nlohmann::json* out) {
-  uint64_t committed = 0;
-  for (NodeId n : nodes_) {
-    if (n == self_) {
-      committed += writes_here();
-      continue;
-    }
-    std::vector<std::byte> resp;
-    REMORA_RETURN_IF_ERROR(ctx.call(n, kWritesMethod, {}, 10s, &resp));
-    if (resp.size() != 8) return Status::Corrupt("writes reply size");
-    uint64_t v;
-    std::memcpy(&v, resp.data(), 8);
-    committed += v;
-  }
+  auto writes = app::sum_counter(ctx, nodes_, kWritesMethod, static_cast<int64_t>(writes_here()));
+  if (!writes.ok()) return writes.status().with_context("committed writes of every node");
+  const auto committed = static_cast<uint64_t>(*writes);
   const uint64_t total = uint64_t{o_.records} * nodes_.size();
   uint64_t sum = 0;
   std::vector<std::byte> buf;

@@ -4,12 +4,12 @@
 
 #include <cstring>
 
+#include "cluster_sum.h"
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
 
 namespace remora::tatp {
 namespace {
-using namespace std::chrono_literals;
 constexpr uint16_t kDeltaMethod = 210;  // app RPC: this node's CALL_FORWARDING inserts - deletes
 }  // namespace
 
@@ -36,13 +36,7 @@ Status TatpWorkload::load(Store& store, const std::vector<NodeId>& nodes, NodeId
 Status TatpWorkload::on_engine(Engine& e) {
   if (e.index() >= kMaxThreads) return Status::InvalidArgument(fmt::format("at most {} threads", kMaxThreads));
   if (e.index() != 0) return Status::OK();
-  return e.rpc().register_handler(kDeltaMethod,
-                                  [this](NodeId, std::span<const std::byte>, std::vector<std::byte>& resp) {
-                                    const int64_t d = cf_delta();
-                                    resp.resize(8);
-                                    std::memcpy(resp.data(), &d, 8);
-                                    return Status::OK();
-                                  });
+  return app::serve_counter(e, kDeltaMethod, [this] { return cf_delta(); });
 }
 
 Status TatpWorkload::resolve(Context& ctx, TxnEngine& txn) {
@@ -80,19 +74,9 @@ int64_t TatpWorkload::cf_delta() const {
 }
 
 Status TatpWorkload::check(Context& ctx, TxnEngine& txn, nlohmann::json* out) {
-  int64_t delta = 0;
-  for (NodeId n : nodes_) {
-    if (n == self_) {
-      delta += cf_delta();
-      continue;
-    }
-    std::vector<std::byte> resp;
-    REMORA_RETURN_IF_ERROR(ctx.call(n, kDeltaMethod, {}, 10s, &resp));
-    if (resp.size() != 8) return Status::Corrupt("delta reply size");
-    int64_t v;
-    std::memcpy(&v, resp.data(), 8);
-    delta += v;
-  }
+  auto sum = app::sum_counter(ctx, nodes_, kDeltaMethod, cf_delta());
+  if (!sum.ok()) return sum.status().with_context("call_forwarding inserts - deletes of every node");
+  const int64_t delta = *sum;
   auto rows = layout_.cf.count(ctx, txn);
   if (!rows.ok()) return rows.status().with_context("counting call_forwarding");
   (*out)["call_forwarding_initial"] = cf_initial_;
