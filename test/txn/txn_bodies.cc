@@ -228,7 +228,10 @@ ChildBody lockfree_body(uint32_t readers, uint32_t rounds) {
         for (uint32_t c = 0; c < readers; ++c)
           w.spawn([&](Context& ctx) -> Status {
             std::vector<uint64_t> last(objs.size(), 0);
-            while (!writer_done) {
+            // Until the writer is done, and then on until some reads got
+            // through (a writer committing back to back over tcp keeps its
+            // object locked most of the time), bounded.
+            for (uint32_t after = 0; !writer_done || (reads == 0 && after < 100000); after += writer_done ? 1 : 0) {
               for (size_t i = 0; i < objs.size(); ++i) {
                 uint64_t version = 0;
                 auto o = txn.lockfree_read<Obj>(ctx, objs[i].row(0), &version);

@@ -111,7 +111,7 @@ TEST_P(TxnClusterTest, LockFreeReadsNeverSeeTornOrLockedObjects) {
     auto j = report_json(pc_.outcome(n.id));
     ASSERT_TRUE(j.is_object());
     EXPECT_EQ(j["writes"], rounds);
-    EXPECT_GT(j["reads"].get<uint64_t>(), 0u);
+    EXPECT_GT(j["reads"].get<uint64_t>(), 0u) << j.dump();
     EXPECT_EQ(j["torn"], 0) << j.dump();
     EXPECT_EQ(j["regress"], 0) << j.dump();
   }
