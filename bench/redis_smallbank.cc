@@ -18,19 +18,7 @@ namespace {
 using app::Rng;
 
 uint64_t pick(Rng& r, const WorkloadOptions& o) {
-  const uint64_t hot = std::min(o.hot, o.accounts);
-  if (hot > 0 && r.unit() < o.hot_fraction) return r.below(hot);
-  return r.below(o.accounts);
-}
-
-TxType pick_type(Rng& r) {
-  const uint64_t x = r.below(100);
-  if (x < 25) return TxType::kSendPayment;
-  if (x < 40) return TxType::kAmalgamate;
-  if (x < 55) return TxType::kBalance;
-  if (x < 70) return TxType::kDepositChecking;
-  if (x < 85) return TxType::kTransactSavings;
-  return TxType::kWriteCheck;
+  return smallbank::pick_account(r, o.accounts, o.hot, o.hot_fraction);
 }
 
 std::string checking(uint64_t a) { return fmt::format("checking:{}", a); }
@@ -172,12 +160,6 @@ Result<Outcome> attempt(RedisClient& c, TxType t, uint64_t a, uint64_t b, int64_
 
 }  // namespace
 
-const char* tx_type_name(TxType t) {
-  static const char* names[] = {"send_payment", "amalgamate", "balance", "deposit_checking", "transact_savings",
-                                "write_check"};
-  return t < TxType::kCount ? names[static_cast<int>(t)] : "?";
-}
-
 void ClientStats::merge(const ClientStats& o) {
   latency.merge(o.latency);
   for (int k = 0; k < kTxTypes; ++k) types[k].merge(o.types[k]);
@@ -196,7 +178,7 @@ Status run_client(RedisClient& c, const WorkloadOptions& o, uint64_t seed, const
   for (uint64_t done = 0; (o.max_txns == 0 || done < o.max_txns) && !stop.load(std::memory_order_relaxed); ++done) {
     const uint64_t t0 = now_ns();
     if (t0 >= end) break;
-    const TxType type = pick_type(rng);
+    const TxType type = smallbank::pick_type(rng);
     const uint64_t a = pick(rng, o);
     uint64_t b = pick(rng, o);
     if (b == a) b = (a + 1) % o.accounts;

@@ -23,15 +23,16 @@
 
 #include "histogram.h"  // apps/common: the bank's latency histogram
 #include "redis_client.h"
+#include "smallbank_mix.h"  // apps/bank: the SmallBank mix
 #include "remora/common/status.h"
 
 namespace remora::redis {
 
 constexpr int64_t kInitialBalance = 10000;  // as apps/bank
 
-enum class TxType : uint8_t { kSendPayment, kAmalgamate, kBalance, kDepositChecking, kTransactSavings, kWriteCheck, kCount };
+using smallbank::TxType;  // the bank's mix (apps/bank/smallbank_mix.h)
+using smallbank::tx_type_name;
 constexpr int kTxTypes = static_cast<int>(TxType::kCount);
-const char* tx_type_name(TxType t);
 
 struct WorkloadOptions {
   uint64_t accounts = 300000;  // in all (the bank's per-node count times nodes)

@@ -20,20 +20,7 @@ struct Balance {
 using app::Rng;
 
 uint64_t pick(Rng& r, const BankLayout& l, const BankOptions& o) {
-  const uint64_t n = l.accounts();
-  const uint64_t hot = std::min<uint64_t>(o.hot, n);
-  if (hot > 0 && r.unit() < o.hot_fraction) return r.below(hot);
-  return r.below(n);
-}
-
-TxType pick_type(Rng& r) {
-  const uint64_t x = r.below(100);
-  if (x < 25) return TxType::kSendPayment;
-  if (x < 40) return TxType::kAmalgamate;
-  if (x < 55) return TxType::kBalance;
-  if (x < 70) return TxType::kDepositChecking;
-  if (x < 85) return TxType::kTransactSavings;
-  return TxType::kWriteCheck;
+  return smallbank::pick_account(r, l.accounts(), o.hot, o.hot_fraction);
 }
 
 // One SmallBank transaction; `net` receives its effect on the total money
@@ -101,12 +88,6 @@ Status one(Tx& tx, TxType t, const BankLayout& l, uint64_t a, uint64_t b, int64_
 
 }  // namespace
 
-const char* tx_type_name(TxType t) {
-  static const char* names[] = {"send_payment", "amalgamate", "balance", "deposit_checking", "transact_savings",
-                                "write_check"};
-  return t < TxType::kCount ? names[static_cast<int>(t)] : "?";
-}
-
 GAddr BankLayout::checking_of(uint64_t g) const {
   return checking[g % nodes.size()].row(static_cast<uint32_t>(g / nodes.size()));
 }
@@ -149,7 +130,7 @@ Status run_coroutine(Context& ctx, TxnEngine& txn, const BankLayout& l, const Ba
   Rng rng(info.seed);
   for (uint64_t done = 0; !info.should_stop(done) && !ctx.stop_requested(); ++done) {
     const uint64_t t0 = now_ns();
-    const TxType type = pick_type(rng);
+    const TxType type = smallbank::pick_type(rng);
     const uint64_t a = pick(rng, l, o);
     uint64_t b = pick(rng, l, o);
     if (b == a) b = (a + 1) % l.accounts();

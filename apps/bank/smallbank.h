@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "remora/common/status.h"
+#include "smallbank_mix.h"
 #include "workload.h"
 #include "remora/runtime/context.h"
 #include "remora/txn/store.h"
@@ -29,8 +30,8 @@ namespace remora::bank {
 
 constexpr int64_t kInitialBalance = 10000;
 
-enum class TxType : uint8_t { kSendPayment, kAmalgamate, kBalance, kDepositChecking, kTransactSavings, kWriteCheck, kCount };
-const char* tx_type_name(TxType t);
+using smallbank::TxType;
+using smallbank::tx_type_name;
 
 struct BankOptions {
   uint32_t accounts = 100000;   // per node
