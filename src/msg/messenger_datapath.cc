@@ -37,7 +37,7 @@ Status Messenger::sendv(NodeId to, uint16_t type,
   const uint32_t pad = off + rec > ring ? ring - off : 0;
   const uint64_t head = std::atomic_ref<uint64_t>(*o.head).load(std::memory_order_acquire);
   assert(head <= o.tail);
-  if (o.tail + pad + rec - head > ring)
+  if (o.tail + pad + rec - head > ring || (options_.refuse_send && options_.refuse_send(to)))
     return Status::Full("ring full");  // short enough not to allocate: senders retry
 
   std::array<WorkRequest, 2> wrs;

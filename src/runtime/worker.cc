@@ -118,6 +118,10 @@ uint64_t Worker::now_ns() const {
                                    .count());
 }
 
+uint64_t Worker::next_timer_ns() const {
+  return timers_.empty() ? UINT64_MAX : timers_.front().deadline;
+}
+
 void Worker::enqueue(Fn fn) {
   ++stats_.spawned;
   pending_.push_back(std::move(fn));

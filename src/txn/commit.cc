@@ -129,7 +129,7 @@ Status TxnEngine::send(Context& ctx, std::vector<Outgoing>& out) {
 
 Status TxnEngine::post(Context& ctx, std::vector<Outgoing>& out) {
   std::vector<std::byte> resp;
-  const uint64_t give_up = now_ns() + static_cast<uint64_t>(options_.rpc_timeout.count());
+  const uint64_t give_up = clock_ns() + static_cast<uint64_t>(options_.rpc_timeout.count());
   for (Outgoing& o : out) {
     if (o.to == self()) {
       resp.clear();
@@ -140,7 +140,7 @@ Status TxnEngine::post(Context& ctx, std::vector<Outgoing>& out) {
     // sent to that node before, and before everything it sends later.
     for (;;) {
       o.status = engine_.messenger().send(o.to, o.method, o.msg.bytes());
-      if (o.status.code() != Code::kFull || now_ns() > give_up) break;
+      if (o.status.code() != Code::kFull || clock_ns() > give_up) break;
       ctx.yield();  // the ring drains as the peer polls
     }
   }

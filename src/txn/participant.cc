@@ -96,7 +96,8 @@ Status Participant::lock_entries(const MsgView& m) {
     Status refuse;
     if (!o) {
       refuse = Status::OutOfRange(fmt::format("{} is not an object of this node", a.to_string()));
-    } else if (obj::locked(e.expected) || !obj::cas_word(o, e.expected, e.expected | obj::kLockBit)) {
+    } else if (obj::locked(e.expected) || (refuse_lock_ && (*refuse_lock_)(a)) ||
+               !obj::cas_word(o, e.expected, e.expected | obj::kLockBit)) {
       const uint64_t now = obj::load_word(o);
       refuse = Status::Conflict(fmt::format("lock of {} refused: {} at version {}, read at {}",
                                             a.to_string(), obj::locked(now) ? "locked" : "changed",

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +38,8 @@ class Participant {
 
   size_t backup_log_size() const { return backup_log_.size(); }
   size_t lock_log_size() const { return lock_log_.size(); }
+  // Fault injection (TxnOptions::refuse_lock); must outlive us.
+  void set_refuse_lock(const std::function<bool(GAddr)>* f) { refuse_lock_ = f; }
 
  private:
   // The request with every staged payload inlined (consumed from staging_).
@@ -56,6 +59,7 @@ class Participant {
   Store& store_;
   Slabs& slabs_;
   TxnStats& stats_;
+  const std::function<bool(GAddr)>* refuse_lock_ = nullptr;
   using Records = std::vector<std::vector<std::byte>>;  // one or more messages
   // LOCK records until COMMIT_PRIMARY or ABORT.
   std::unordered_map<TxId, Records, TxIdHash> lock_log_;

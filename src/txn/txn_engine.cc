@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "remora/common/latency.h"
 #include "remora/history/history.h"
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
@@ -39,13 +40,18 @@ TxnEngine::TxnEngine(Store& store, Engine& engine, TxnOptions options)
       slabs_(std::make_unique<txn_detail::Slabs>(store.blocks())),
       participant_(std::make_unique<txn_detail::Participant>(store, *slabs_, stats_)),
       rng_(options_.seed * 0x9e3779b97f4a7c15ull + engine.index() * 0xbf58476d1ce4e5b9ull +
-           store.self() + 1) {}
+           store.self() + 1) {
+  if (options_.refuse_lock) participant_->set_refuse_lock(&options_.refuse_lock);
+}
 
 TxnEngine::~TxnEngine() = default;
 
 NodeId TxnEngine::self() const { return store_.self(); }
 uint32_t TxnEngine::thread() const { return engine_.index(); }
 size_t TxnEngine::backup_log_size() const { return participant_->backup_log_size(); }
+size_t TxnEngine::lock_log_size() const { return participant_->lock_log_size(); }
+
+uint64_t TxnEngine::clock_ns() const { return options_.now_ns ? options_.now_ns() : now_ns(); }
 
 Status TxnEngine::register_methods() {
   for (uint16_t m : {Method::kLock, Method::kValidate, Method::kCommitBackup, Method::kCommitPrimary,
@@ -88,7 +94,7 @@ Status TxnEngine::run(Context& ctx, FunctionRef<Status(Tx&)> fn) {
 }
 
 Status TxnEngine::attempt(Context& ctx, FunctionRef<Status(Tx&)> fn, AbortCause* cause) {
-  const uint64_t start = history_clock_ns();
+  const uint64_t start = options_.now_ns ? options_.now_ns() : history_clock_ns();
   Tx tx(*this, ctx, next_id());
   ++stats_.attempts;
   Status st = fn(tx);
@@ -109,7 +115,7 @@ void TxnEngine::release_fresh(Tx& tx) {
 }
 
 void TxnEngine::record(const Tx& tx, uint64_t start, bool committed) {
-  if (!options_.history) return;
+  if (!options_.history && !options_.history_sink) return;
   HistoryRecord r;
   r.tx = tx.id_;
   r.start_ns = start;
@@ -118,8 +124,9 @@ void TxnEngine::record(const Tx& tx, uint64_t start, bool committed) {
     if (e.read) r.reads.emplace_back(e.addr.raw(), obj::version(e.seen));
     if (committed && e.written) r.writes.emplace_back(e.addr.raw(), obj::version(e.seen) + 1);
   }
-  r.end_ns = history_clock_ns();
-  options_.history->append(r);
+  r.end_ns = options_.now_ns ? options_.now_ns() : history_clock_ns();
+  if (options_.history) options_.history->append(r);
+  if (options_.history_sink) options_.history_sink(r);
 }
 
 void TxnEngine::backoff(Context& ctx, uint32_t attempt) {

@@ -14,6 +14,15 @@
 
 namespace remora::testing {
 
+// Clocks and fault hooks of the engines' messaging (all optional).
+struct LoopbackEnginesOptions {
+  // For every Messenger and RpcEndpoint (e.g. a simulator's virtual clock).
+  std::function<uint64_t()> now_ns;
+  // Per node, after now_ns is filled in: further messenger options (e.g.
+  // MessengerOptions::refuse_send).
+  std::function<void(NodeId, MessengerOptions&)> messenger;
+};
+
 class LoopbackEngines {
  public:
   static constexpr uint64_t kScratchSize = 4 << 20;  // as Node::kScratchSize
@@ -25,11 +34,13 @@ class LoopbackEngines {
 
   static Result<std::unique_ptr<LoopbackEngines>> create(uint32_t nodes, uint32_t threads = 1,
                                                          uint64_t data_size = 1 << 20,
-                                                         ExtraRegions extra = {}) {
+                                                         ExtraRegions extra = {},
+                                                         LoopbackEnginesOptions options = {}) {
     auto layout = SystemLayout::create(nodes, threads, kRingSize);
     if (!layout.ok()) return layout.status();
     std::unique_ptr<LoopbackEngines> c(new LoopbackEngines());
     c->extra_ = std::move(extra);
+    c->options_ = std::move(options);
     REMORA_RETURN_IF_ERROR(c->build(nodes, threads, data_size, *layout));
     return c;
   }
@@ -89,9 +100,14 @@ class LoopbackEngines {
     for (NodeId p = 0; p < nodes; ++p)
       if (p != n) peers.push_back(p);
     for (auto& e : nodes_[n].engines) {
-      auto m = Messenger::create(*nodes_[n].fabric, e->channel(), n, peers, e->index(), layout);
+      MessengerOptions mo;
+      mo.now_ns = options_.now_ns;
+      if (options_.messenger) options_.messenger(n, mo);
+      auto m = Messenger::create(*nodes_[n].fabric, e->channel(), n, peers, e->index(), layout, mo);
       if (!m.ok()) return m.status();
-      auto rpc = RpcEndpoint::create(**m);
+      RpcOptions ro;
+      ro.now_ns = options_.now_ns;
+      auto rpc = RpcEndpoint::create(**m, ro);
       if (!rpc.ok()) return rpc.status();
       REMORA_RETURN_IF_ERROR(e->attach_messaging(std::move(*m), std::move(*rpc)));
     }
@@ -100,6 +116,7 @@ class LoopbackEngines {
 
   std::shared_ptr<LoopbackNetwork> net_;
   ExtraRegions extra_;
+  LoopbackEnginesOptions options_;
   std::vector<Node> nodes_;
 };
 

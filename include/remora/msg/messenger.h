@@ -38,6 +38,10 @@ struct MessengerOptions {
   // Records delivered per incoming ring per poll(), so one busy sender
   // cannot starve the others.
   uint32_t poll_budget = 64;
+  // Fault injection (tests, the simulator): while this returns true for a
+  // peer, send() to it reports kFull without writing, as if the ring
+  // stayed full. Empty (the default) costs one branch.
+  std::function<bool(NodeId to)> refuse_send;
 };
 
 class Messenger {

@@ -61,6 +61,9 @@ class RpcEndpoint {
   Result<size_t> poll();
 
   size_t pending_calls() const { return calls_.size(); }
+  // Earliest call deadline (now_ns clock; possibly of a call already
+  // answered), or UINT64_MAX: for a simulator's virtual clock.
+  uint64_t next_deadline_ns() const { return deadlines_.empty() ? UINT64_MAX : deadlines_.top().first; }
   uint32_t max_request() const;
 
   struct Stats {

@@ -108,6 +108,9 @@ class Worker final : public CompletionSink {
   uint32_t live() const { return live_; }  // started and not yet ended
   size_t queued() const { return pending_.size(); }
   uint64_t now_ns() const;
+  // Deadline (now_ns() clock) of the earliest pending timer, or UINT64_MAX:
+  // lets a simulator's virtual clock jump to it when every node is idle.
+  uint64_t next_timer_ns() const;
 
   void on_completions(std::span<const Completion> batch) override;
 

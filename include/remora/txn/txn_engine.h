@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -35,6 +36,7 @@ namespace remora {
 class Context;
 class Engine;
 class HistoryWriter;
+struct HistoryRecord;
 namespace txn_detail {
 class MsgWriter;
 class Participant;
@@ -66,6 +68,16 @@ struct TxnOptions {
   // Every finished attempt is appended here, if set (must outlive us).
   HistoryWriter* history = nullptr;
   uint64_t seed = 1;
+  // Monotonic clock in ns for deadlines and history times; empty means the
+  // real clocks (now_ns(), history_clock_ns()). The simulator's virtual
+  // clock goes here (docs/simulation.md).
+  std::function<uint64_t()> now_ns;
+  // Every finished attempt is also handed here, if set (an in-memory
+  // history, e.g. for the simulator's checks).
+  std::function<void(const HistoryRecord&)> history_sink;
+  // Fault injection: a participant refuses a LOCK of `addr` as kConflict
+  // when this returns true (before trying the lock). Tests only.
+  std::function<bool(GAddr addr)> refuse_lock;
 };
 
 struct TxnStats {
@@ -129,6 +141,8 @@ class TxnEngine {
   const TxnStats& stats() const { return stats_; }
   // Backup log entries waiting for truncation on this thread (tests).
   size_t backup_log_size() const;
+  // Transactions holding locks on this thread's objects (tests).
+  size_t lock_log_size() const;
 
  private:
   friend class Tx;
@@ -158,6 +172,8 @@ class TxnEngine {
   Status read_object(Context& ctx, GAddr a, std::span<std::byte> out, AbortCause* cause);
   Status read_raw(Context& ctx, GAddr a, std::span<std::byte> out);
   TxId next_id();
+  // options_.now_ns, or the real monotonic clock.
+  uint64_t clock_ns() const;
 
   Store& store_;
   Engine& engine_;

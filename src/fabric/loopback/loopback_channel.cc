@@ -21,6 +21,17 @@ Status LoopbackChannel::post(std::span<const WorkRequest> batch) {
   scratch_.resize(batch.size());
   for (size_t i = 0; i < batch.size(); ++i)
     REMORA_RETURN_IF_ERROR(fabric_.resolve(batch[i], i, &scratch_[i]));
+  if (LoopbackSim* sim = fabric_.network().sim()) {
+    // Simulated: the operation waits in its lane until the simulator lets
+    // it land, so the local buffer must stay untouched until completion,
+    // as fabric.h requires of every backend.
+    for (const LoopbackFabric::Resolved& op : scratch_) {
+      lane(op.wr.peer)->ops.push_back(op);
+      ++sim_waiting_;
+      sim->queued(*this, op.wr.peer);
+    }
+    return Status::OK();
+  }
   for (const LoopbackFabric::Resolved& op : scratch_) {
     execute(op);
     uint64_t delay = op.faults->delay_polls.load();
@@ -70,6 +81,43 @@ void LoopbackChannel::execute(const LoopbackFabric::Resolved& op) {
       return;
     }
   }
+}
+
+LoopbackChannel::Lane* LoopbackChannel::lane(NodeId peer) {
+  if (lanes_.size() <= peer) lanes_.resize(size_t{peer} + 1);
+  return &lanes_[peer];
+}
+
+const LoopbackChannel::Lane* LoopbackChannel::lane(NodeId peer) const {
+  return peer < lanes_.size() ? &lanes_[peer] : nullptr;
+}
+
+bool LoopbackChannel::sim_execute(NodeId peer) {
+  Lane* l = lane(peer);
+  if (l->executed == l->ops.size()) return false;
+  execute(l->ops[l->executed++]);
+  return true;
+}
+
+bool LoopbackChannel::sim_complete(NodeId peer) {
+  Lane* l = lane(peer);
+  if (l->executed == 0) return false;
+  const LoopbackFabric::Resolved op = l->ops.front();
+  l->ops.pop_front();
+  --l->executed;
+  --sim_waiting_;
+  queue_.push_back(Queued{Completion{op.wr.wr_id, Code::kOk, op.wr.peer}, polls_});
+  return true;
+}
+
+size_t LoopbackChannel::sim_queued(NodeId peer) const {
+  const Lane* l = lane(peer);
+  return l ? l->ops.size() : 0;
+}
+
+size_t LoopbackChannel::sim_executed(NodeId peer) const {
+  const Lane* l = lane(peer);
+  return l ? l->executed : 0;
 }
 
 size_t LoopbackChannel::poll(std::span<Completion> out) {

@@ -15,11 +15,24 @@ class LoopbackChannel final : public Channel {
 
   Status post(std::span<const WorkRequest> batch) override;
   size_t poll(std::span<Completion> out) override;
-  size_t in_flight() const override { return queue_.size(); }
+  size_t in_flight() const override { return queue_.size() + sim_waiting_; }
   // No kernel object backs the double: callers must poll.
   int event_fd() override { return -1; }
   bool arm() override { return false; }
   uint32_t index() const override { return index_; }
+
+  // ---- simulation (LoopbackSim, docs/simulation.md) ----
+  // The node this channel posts from.
+  NodeId self() const { return fabric_.self(); }
+  // Executes the oldest not yet executed operation of the lane to `peer`
+  // (its data lands). false if there is none.
+  bool sim_execute(NodeId peer);
+  // Makes the oldest executed operation of the lane to `peer` visible to
+  // poll(). false if the lane has no executed operation.
+  bool sim_complete(NodeId peer);
+  // Operations of the lane to `peer`: queued (executed or not) and executed.
+  size_t sim_queued(NodeId peer) const;
+  size_t sim_executed(NodeId peer) const;
 
  private:
   struct Queued {
@@ -27,12 +40,22 @@ class LoopbackChannel final : public Channel {
     uint64_t ready_at_poll = 0;
   };
   void execute(const LoopbackFabric::Resolved& op);
+  // One (channel, peer) lane under a simulator: FIFO, the first `executed`
+  // operations have landed and wait for sim_complete().
+  struct Lane {
+    std::deque<LoopbackFabric::Resolved> ops;
+    size_t executed = 0;
+  };
+  Lane* lane(NodeId peer);
+  const Lane* lane(NodeId peer) const;
 
   LoopbackFabric& fabric_;
   const uint32_t index_;
   uint64_t polls_ = 0;
   std::deque<Queued> queue_;
   std::vector<LoopbackFabric::Resolved> scratch_;
+  std::vector<Lane> lanes_;  // by peer id, grown on demand (simulation only)
+  size_t sim_waiting_ = 0;   // operations in lanes
 };
 
 }  // namespace remora

@@ -84,4 +84,10 @@ std::byte* LoopbackNetwork::find(RegionId id, uint64_t size) const {
   return it->second.data;
 }
 
+void LoopbackNetwork::for_each_region(
+    const std::function<void(RegionId, std::span<const std::byte>)>& fn) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, m] : regions_) fn(id, {m.data, m.size});
+}
+
 }  // namespace remora

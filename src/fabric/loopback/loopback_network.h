@@ -9,9 +9,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 
 #include "remora/common/status.h"
 #include "remora/fabric/fabric.h"
@@ -36,6 +38,25 @@ struct LoopbackFaults {
   std::atomic<uint32_t> delay_polls{0};
 };
 
+class LoopbackChannel;
+
+// Simulator hook (docs/simulation.md). When a network has one, channels no
+// longer execute operations inside post(): each validated operation waits
+// in a FIFO lane of its (channel, peer) pair, as on one RC queue pair or
+// UCX endpoint, and the simulator decides when the lane's head operation
+// lands (LoopbackChannel::sim_execute) and when its completion becomes
+// visible to poll() (LoopbackChannel::sim_complete). Lanes of different
+// peers are independent, so the simulator may reorder across peers only.
+// Single-threaded use only: the simulator runs every node on one thread.
+class LoopbackSim {
+ public:
+  // One operation was queued on `ch`'s lane to `peer`.
+  virtual void queued(LoopbackChannel& ch, NodeId peer) = 0;
+
+ protected:
+  ~LoopbackSim() = default;
+};
+
 class LoopbackNetwork {
  public:
   static std::shared_ptr<LoopbackNetwork> create();
@@ -50,6 +71,15 @@ class LoopbackNetwork {
   // Sets the delay for operations posted from now on; 0 turns it off.
   void delay_completions(NodeId target, uint32_t polls);
   void clear_faults(NodeId target);
+
+  // ---- simulation (docs/simulation.md) ----
+  // nullptr (the default) restores execution inside post(). Set it while no
+  // operation is in flight; `sim` must outlive its use.
+  void set_sim(LoopbackSim* sim) { sim_.store(sim); }
+  LoopbackSim* sim() const { return sim_.load(std::memory_order_relaxed); }
+  // Every region's memory, in region id order (e.g. to hash a whole
+  // cluster's state at the end of a simulated run).
+  void for_each_region(const std::function<void(RegionId, std::span<const std::byte>)>& fn) const;
 
   // ---- used by LoopbackFabric ----
   // Claims `node` for one fabric. kInvalidArgument if already attached.
@@ -79,6 +109,7 @@ class LoopbackNetwork {
   };
   NodeState& node_locked(NodeId node);
 
+  std::atomic<LoopbackSim*> sim_{nullptr};
   mutable std::mutex mu_;
   std::map<NodeId, std::unique_ptr<NodeState>> nodes_;
   std::map<RegionId, Mapping> regions_;
