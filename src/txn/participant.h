@@ -23,13 +23,15 @@
 
 namespace remora {
 struct TxnStats;
+class TxnFaults;
 }
 
 namespace remora::txn_detail {
 
 class Participant {
  public:
-  Participant(Store& store, Slabs& slabs, TxnStats& stats);
+  // `faults` may be null (production).
+  Participant(Store& store, Slabs& slabs, TxnStats& stats, TxnFaults* faults);
 
   // Serves one request of `method` (wire.h). OK or the reason to refuse.
   Status handle(uint16_t method, NodeId from, std::span<const std::byte> req,
@@ -37,6 +39,7 @@ class Participant {
 
   size_t backup_log_size() const { return backup_log_.size(); }
   size_t lock_log_size() const { return lock_log_.size(); }
+  size_t staged_size() const { return staging_.size(); }
 
  private:
   // The request with every staged payload inlined (consumed from staging_).
@@ -48,6 +51,7 @@ class Participant {
   Status commit_backup(const MsgView& m, std::span<const std::byte> req);
   Status commit_primary(const MsgView& m);
   Status abort(const MsgView& m);
+  Status release(const MsgView& m);
   void truncate(std::span<const TxId> ids);
   void apply_to_replica(const EntryView& e);
   void unlock(const MsgView& logged, size_t count);
@@ -56,6 +60,7 @@ class Participant {
   Store& store_;
   Slabs& slabs_;
   TxnStats& stats_;
+  TxnFaults* const faults_;
   using Records = std::vector<std::vector<std::byte>>;  // one or more messages
   // LOCK records until COMMIT_PRIMARY or ABORT.
   std::unordered_map<TxId, Records, TxIdHash> lock_log_;
