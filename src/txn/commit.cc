@@ -159,7 +159,10 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
   // primary installs at once, remote ones as their record arrives (until
   // then the objects stay locked, so no reader sees the old versions).
   tx.installing_ = true;
-  for (const Outgoing& o : plan.backup) to_truncate_[o.to].push_back(tx.id());
+  for (const Outgoing& o : plan.backup) {
+    std::vector<TxId>& ids = to_truncate_[o.to];
+    if (ids.empty() || ids.back() != tx.id()) ids.push_back(tx.id());  // once per node
+  }
   st = deliver(ctx, plan.primary);
   if (!st.ok()) {
     // A primary was declared failed before its record went out: every
