@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace remora::txn_detail {
@@ -10,7 +11,7 @@ BlockAllocator::BlockAllocator(std::vector<LocalRegion*> regions, uint32_t block
     : block_size_(block_size) {
   for (LocalRegion* r : regions) {
     const size_t n = r->size / block_size;
-    regions_.push_back({r->id, std::vector<BlockInfo>(n), std::vector<bool>(n, false)});
+    regions_.push_back({r->id, std::vector<BlockInfo>(n), std::vector<bool>(n, false), std::vector<uint64_t>(n, 0)});
   }
 }
 
@@ -54,7 +55,7 @@ Result<GAddr> BlockAllocator::take_run(uint32_t count, bool table) {
   return Status::OutOfMemory(fmt::format("no run of {} free {} B blocks", count, block_size_));
 }
 
-Status BlockAllocator::release_run(GAddr start) {
+Status BlockAllocator::release_run(GAddr start, uint64_t last_version) {
   std::lock_guard lock(mu_);
   Region* rp = region(start.region());
   const size_t b = start.offset() / block_size_;
@@ -62,9 +63,23 @@ Status BlockAllocator::release_run(GAddr start) {
       rp->blocks[b].table)
     return Status::InvalidArgument(fmt::format("{} does not start a run of blocks of one object", start.to_string()));
   Region& r = *rp;
-  for (size_t k = b; k < b + r.blocks[b].run; ++k) r.used[k] = false;
+  for (size_t k = b; k < b + r.blocks[b].run; ++k) {
+    r.used[k] = false;
+    r.floor[k] = std::max(r.floor[k], last_version);
+  }
   r.blocks[b] = {};
   return Status::OK();
+}
+
+uint64_t BlockAllocator::floor(GAddr a, uint64_t bytes) const {
+  std::lock_guard lock(mu_);
+  const Region* r = region(a.region());
+  if (!r || bytes == 0) return 0;
+  uint64_t f = 0;
+  const size_t first = a.offset() / block_size_;
+  const size_t last = (a.offset() + bytes - 1) / block_size_;
+  for (size_t k = first; k <= last && k < r->floor.size(); ++k) f = std::max(f, r->floor[k]);
+  return f;
 }
 
 Result<BlockAllocator::BlockInfo> BlockAllocator::info(GAddr a) const {

@@ -1,16 +1,17 @@
 // The commit protocol, coordinator side (docs/transactions.md):
 //   LOCKING -> VALIDATING -> COMMIT_BACKUP -> COMMIT_PRIMARY -> (lazy) TRUNCATE
-// with ABORTING from the first two. Messages to this node are served by
-// the Participant directly; to others they are RPCs sent in parallel.
+// with ABORTING from the first three. Messages to this node are served by
+// the Participant directly; to others they are RPCs sent in parallel, or
+// one-way ring records for the decided outcome (commit_io.cc).
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <map>
 
-#include "remora/common/latency.h"
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
 #include "remora/txn/txn_engine.h"
+#include "txn/outgoing.h"
 #include "txn/participant.h"
 #include "txn/wire.h"
 
@@ -20,17 +21,10 @@ using txn_detail::EntryHeader;
 using txn_detail::Method;
 using txn_detail::MsgHeader;
 using txn_detail::MsgWriter;
+using txn_detail::Outgoing;
 using txn_detail::padded;
 
 namespace txn_detail {
-
-// One message of the protocol to one node.
-struct Outgoing {
-  NodeId to;
-  Method method;
-  MsgWriter msg;
-  Status status;
-};
 
 // The commit of one transaction: its messages, built from the Tx. Records
 // to one node share a message while they fit in a ring record; payloads
@@ -39,126 +33,83 @@ struct CommitPlan {
   TxnEngine& eng;
   Tx& tx;
   const size_t limit;  // largest RPC request
+  const uint32_t epoch;
   std::vector<Outgoing> stage_lock, lock, stage_backup, backup, primary;
 
-  CommitPlan(TxnEngine& e, Tx& t) : eng(e), tx(t), limit(e.engine().rpc().max_request()) {}
+  CommitPlan(TxnEngine& e, Tx& t)
+      : eng(e), tx(t), limit(e.engine().rpc().max_request()), epoch(e.store().map().epoch()) {}
 
-  Outgoing fresh(NodeId n, Method m) {
-    return Outgoing{n, m, MsgWriter(tx.id(), eng.store().map().epoch()), {}};
-  }
-
-  // The message to `n` that has room for `need` more bytes.
   MsgWriter& to(std::vector<Outgoing>& v, NodeId n, Method m, size_t need) {
-    for (auto it = v.rbegin(); it != v.rend(); ++it) {
-      if (it->to != n) continue;
-      if (it->msg.size() + need <= limit) return it->msg;
-      break;
-    }
-    const bool first = std::none_of(v.begin(), v.end(), [n](const Outgoing& o) { return o.to == n; });
-    v.push_back(fresh(n, m));
-    if (first && m == Method::kCommitBackup) eng.piggyback_truncations(n, v.back().msg);
-    return v.back().msg;
+    const bool first = !has_message_to(v, n);
+    bool fresh = false;
+    MsgWriter& w = message_to(v, n, m, tx.id(), epoch, need, limit, false, &fresh);
+    if (fresh && first && m == Method::kCommitBackup) eng.piggyback_truncations(n, w);
+    return w;
   }
 
-  void add(std::vector<Outgoing>& stage, std::vector<Outgoing>& v, NodeId n, Method m,
-           const EntryHeader& h, std::span<const std::byte> payload) {
+  Status add(std::vector<Outgoing>& stage, std::vector<Outgoing>& v, NodeId n, Method m,
+             const EntryHeader& h, std::span<const std::byte> payload) {
     const size_t room = sizeof(MsgHeader) + sizeof(TxId) * eng.options().truncate_batch;
     const size_t need = sizeof(EntryHeader) + padded(static_cast<uint32_t>(payload.size()));
-    if (room + need <= limit) {
-      to(v, n, m, need).add_entry(h, payload);
-      return;
-    }
+    if (room + need <= limit) return to(v, n, m, need).add_entry(h, payload);
     const size_t piece = (limit - sizeof(MsgHeader) - sizeof(EntryHeader)) & ~size_t{7};
     for (size_t off = 0; off < payload.size(); off += piece) {
-      stage.push_back(fresh(n, Method::kStage));
+      stage.push_back(Outgoing{n, Method::kStage, MsgWriter(tx.id(), epoch), {}});
       const size_t len = std::min(piece, payload.size() - off);
-      stage.back().msg.add_entry(EntryHeader{h.addr, off, payload.size(), 0, 0}, payload.subspan(off, len));
+      REMORA_RETURN_IF_ERROR(stage.back().msg.add_entry(EntryHeader{h.addr, off, payload.size(), 0, 0},
+                                                        payload.subspan(off, len)));
     }
-    to(v, n, m, sizeof(EntryHeader)).add_staged_entry(h);
+    return to(v, n, m, sizeof(EntryHeader)).add_staged_entry(h);
   }
 
-  void build() {
+  Status build() {
     const RegionMap& map = eng.store().map();
     for (const Tx::Entry& e : tx.entries_) {
       if (!e.written) continue;
-      const EntryHeader h{e.addr.raw(), e.seen, obj::next_word(e.seen, !e.freed), e.size, 0};
+      const EntryHeader h{e.addr.raw(), e.seen, e.new_word(), e.size, 0};
       const std::span<const std::byte> payload(e.data, e.size);
-      add(stage_lock, lock, e.primary, Method::kLock, h, payload);
+      REMORA_RETURN_IF_ERROR(add(stage_lock, lock, e.primary, Method::kLock, h, payload));
       for (NodeId b : map.backups(e.addr.region()))
-        add(stage_backup, backup, b, Method::kCommitBackup, h, payload);
+        REMORA_RETURN_IF_ERROR(add(stage_backup, backup, b, Method::kCommitBackup, h, payload));
     }
     for (const Outgoing& o : lock)
-      if (std::none_of(primary.begin(), primary.end(), [&](const Outgoing& p) { return p.to == o.to; }))
-        primary.push_back(fresh(o.to, Method::kCommitPrimary));
+      if (!has_message_to(primary, o.to))
+        primary.push_back(Outgoing{o.to, Method::kCommitPrimary, MsgWriter(tx.id(), epoch), {}});
+    return Status::OK();
   }
 };
 
 }  // namespace txn_detail
 
 using txn_detail::CommitPlan;
-using txn_detail::Outgoing;
 
 void TxnEngine::piggyback_truncations(NodeId node, MsgWriter& w) {
   auto it = to_truncate_.find(node);
   if (it == to_truncate_.end()) return;
   std::vector<TxId>& ids = it->second;
   const size_t n = std::min<size_t>(ids.size(), options_.truncate_batch);
-  for (size_t i = ids.size() - n; i < ids.size(); ++i) w.add_trunc(ids[i]);
-  ids.resize(ids.size() - n);
+  size_t added = 0;
+  for (size_t i = ids.size() - n; i < ids.size() && w.add_trunc(ids[i]).ok(); ++i) ++added;
+  ids.resize(ids.size() - added);
 }
 
-Status TxnEngine::send(Context& ctx, std::vector<Outgoing>& out) {
-  std::vector<Context::Call> calls;
-  std::vector<size_t> remote;
-  std::vector<std::byte> resp;
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (out[i].to == self()) {
-      resp.clear();
-      out[i].status = participant_->handle(out[i].method, self(), out[i].msg.bytes(), resp);
-    } else {
-      calls.push_back({out[i].to, out[i].method, out[i].msg.bytes(), nullptr, {}});
-      remote.push_back(i);
-    }
-  }
-  if (!calls.empty()) (void)ctx.call_all(calls, options_.rpc_timeout);
-  for (size_t k = 0; k < remote.size(); ++k) out[remote[k]].status = std::move(calls[k].status);
-  for (const Outgoing& o : out)
-    if (!o.status.ok()) return o.status;
-  return Status::OK();
-}
-
-Status TxnEngine::post(Context& ctx, std::vector<Outgoing>& out) {
-  std::vector<std::byte> resp;
-  const uint64_t give_up = clock_ns() + static_cast<uint64_t>(options_.rpc_timeout.count());
-  for (Outgoing& o : out) {
-    if (o.to == self()) {
-      resp.clear();
-      o.status = participant_->handle(o.method, self(), o.msg.bytes(), resp);
-      continue;
-    }
-    // A ring record of type `method`: ordered after everything this thread
-    // sent to that node before, and before everything it sends later.
-    for (;;) {
-      o.status = engine_.messenger().send(o.to, o.method, o.msg.bytes());
-      if (o.status.code() != Code::kFull || clock_ns() > give_up) break;
-      ctx.yield();  // the ring drains as the peer polls
-    }
-  }
-  for (const Outgoing& o : out)
-    if (!o.status.ok()) return o.status;
-  return Status::OK();
-}
-
-Status TxnEngine::abort_locks(Context& ctx, Tx& tx, const std::vector<Outgoing>& lock, bool staged) {
+// ABORTING: every node that may hold a lock, a staged piece or a
+// COMMIT_BACKUP record of the attempt is told, so that every record ends by
+// COMMIT_PRIMARY, TRUNCATE or ABORT. A node all of whose LOCK messages were
+// refused holds nothing (a refusal releases what its message had taken and
+// the staged pieces) unless a COMMIT_BACKUP or STAGE went there too.
+Status TxnEngine::abort_everywhere(Context& ctx, Tx& tx, const CommitPlan& plan) {
   std::vector<Outgoing> aborts;
-  for (const Outgoing& o : lock) {
-    // A refusal released what it had taken (and its staged payloads);
-    // anything else may hold locks or staged pieces. One ABORT per node.
-    if (o.status.code() == Code::kConflict && !staged) continue;
-    if (std::any_of(aborts.begin(), aborts.end(), [&](const Outgoing& a) { return a.to == o.to; })) continue;
-    aborts.push_back({o.to, Method::kAbort, MsgWriter(tx.id(), store_.map().epoch()), {}});
-  }
-  return post(ctx, aborts);
+  auto add = [&](NodeId n) {
+    if (!has_message_to(aborts, n))
+      aborts.push_back(Outgoing{n, Method::kAbort, MsgWriter(tx.id(), plan.epoch), {}});
+  };
+  for (const Outgoing& o : plan.lock)
+    if (o.sent && o.status.code() != Code::kConflict) add(o.to);
+  for (const std::vector<Outgoing>* v : {&plan.stage_lock, &plan.stage_backup, &plan.backup})
+    for (const Outgoing& o : *v)
+      if (o.sent) add(o.to);
+  return deliver(ctx, aborts);
 }
 
 Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
@@ -176,9 +127,14 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
     return st;
   }
   CommitPlan plan(*this, tx);
-  plan.build();
+  Status st = plan.build();
+  if (!st.ok()) {
+    *cause = AbortCause::kError;
+    requeue_truncations(plan.backup);
+    return st.with_context("building the commit messages");
+  }
   // LOCKING (large payloads staged first)
-  Status st = send(ctx, plan.stage_lock);
+  st = send(ctx, plan.stage_lock);
   if (st.ok()) st = send(ctx, plan.lock);
   if (st.ok()) {
     // VALIDATING
@@ -194,7 +150,8 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
     if (!st.ok()) *cause = AbortCause::kError;
   }
   if (!st.ok()) {
-    (void)abort_locks(ctx, tx, plan.lock, !plan.stage_lock.empty());  // ABORTING
+    Status a = abort_everywhere(ctx, tx, plan);  // ABORTING
+    if (!a.ok()) spdlog::warn("node {} thread {}: abort of {}: {}", self(), thread(), tx.id().to_string(), a.to_string());
     requeue_truncations(plan.backup);
     return st;
   }
@@ -202,14 +159,34 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
   // primary installs at once, remote ones as their record arrives (until
   // then the objects stay locked, so no reader sees the old versions).
   tx.installing_ = true;
-  st = post(ctx, plan.primary);
+  for (const Outgoing& o : plan.backup) {
+    std::vector<TxId>& ids = to_truncate_[o.to];
+    if (ids.empty() || ids.back() != tx.id()) ids.push_back(tx.id());  // once per node
+  }
+  st = deliver(ctx, plan.primary);
   if (!st.ok()) {
+    // A primary was declared failed before its record went out: every
+    // backup holds the records, so recovery will commit (FaRM §5.3), but
+    // this coordinator cannot tell the application that it did.
     *cause = AbortCause::kError;
-    return st.with_context("commit-primary (outcome unknown until recovery)");
+    tx.unknown_ = true;
+    ++stats_.unknown_outcomes;
+    return st.with_context("commit-primary not delivered: outcome unknown until recovery");
   }
   ++stats_.commits;
-  for (const Outgoing& o : plan.backup) to_truncate_[o.to].push_back(tx.id());
-  return maybe_truncate(ctx);
+  // From here on the transaction has committed, whatever happens to the
+  // truncations: they are kept and sent again later.
+  after_commit(ctx, tx);
+  return Status::OK();
+}
+
+void TxnEngine::after_commit(Context& ctx, Tx& tx) {
+  const size_t releases = to_release_.size();
+  queue_release(tx);
+  Status st = to_release_.size() > releases ? release_runs(ctx) : maybe_truncate(ctx);
+  if (st.ok()) return;
+  ++stats_.truncation_failures;
+  spdlog::debug("node {} thread {}: truncation deferred: {}", self(), thread(), st.to_string());
 }
 
 void TxnEngine::requeue_truncations(const std::vector<Outgoing>& backup) {
@@ -219,77 +196,6 @@ void TxnEngine::requeue_truncations(const std::vector<Outgoing>& backup) {
     if (!m.ok()) continue;
     for (const TxId& id : m->truncs) to_truncate_[o.to].push_back(id);
   }
-}
-
-Status TxnEngine::maybe_truncate(Context& ctx) {
-  for (auto& [node, ids] : to_truncate_)
-    if (ids.size() > 2 * options_.truncate_batch) return flush_truncations(ctx);
-  return Status::OK();
-}
-
-Status TxnEngine::flush_truncations(Context& ctx) {
-  std::vector<Outgoing> out;
-  for (auto& [node, ids] : to_truncate_) {
-    if (ids.empty()) continue;
-    out.push_back({node, Method::kTruncate, MsgWriter(TxId{}, store_.map().epoch()), {}});
-    for (const TxId& id : ids) out.back().msg.add_trunc(id);
-    ids.clear();
-    ++stats_.truncations_sent;
-  }
-  Status st = send(ctx, out);
-  if (!st.ok()) requeue_truncations(out);
-  return st;
-}
-
-Status TxnEngine::validate(Context& ctx, Tx& tx, bool during_execution) {
-  // Objects only read (during execution: every object read, as nothing is
-  // locked yet) must still carry the word they were read with.
-  std::map<NodeId, std::vector<const Tx::Entry*>> by_node;
-  for (const Tx::Entry& e : tx.entries_)
-    if (e.read && (during_execution || !e.written)) by_node[e.primary].push_back(&e);
-  std::vector<Outgoing> rpcs;
-  std::vector<const Tx::Entry*> one_sided;
-  for (auto& [node, entries] : by_node) {
-    if (node == self() || entries.size() <= options_.validate_rpc_threshold) {
-      one_sided.insert(one_sided.end(), entries.begin(), entries.end());
-      continue;
-    }
-    rpcs.push_back({node, Method::kValidate, MsgWriter(tx.id(), store_.map().epoch()), {}});
-    for (const Tx::Entry* e : entries) rpcs.back().msg.add_entry({e->addr.raw(), e->seen, 0, 0, 0}, {});
-  }
-  REMORA_RETURN_IF_ERROR(validate_one_sided(ctx, one_sided));
-  return send(ctx, rpcs);
-}
-
-Status TxnEngine::validate_one_sided(Context& ctx, std::span<const Tx::Entry* const> entries) {
-  const auto scratch = ctx.scratch();
-  const size_t per_batch = scratch.size() / 8;
-  std::vector<WorkRequest> batch;
-  for (size_t base = 0; base < entries.size(); base += per_batch) {
-    const size_t n = std::min(per_batch, entries.size() - base);
-    batch.clear();
-    for (size_t i = 0; i < n; ++i) {
-      const Tx::Entry& e = *entries[base + i];
-      std::byte* dst = scratch.data() + 8 * i;
-      if (e.primary == self()) {
-        const uint64_t w = obj::load_word(store_.local_object(e.addr, obj::kHeaderSize));
-        std::memcpy(dst, &w, 8);
-      } else {
-        batch.push_back({Op::kRead, e.primary, e.addr, dst, 8});
-      }
-    }
-    REMORA_RETURN_IF_ERROR(ctx.execute(batch));
-    for (size_t i = 0; i < n; ++i) {
-      const Tx::Entry& e = *entries[base + i];
-      uint64_t now;
-      std::memcpy(&now, scratch.data() + 8 * i, 8);
-      if (now != e.seen)
-        return Status::Conflict(fmt::format("validation of {} failed: {} at version {}, read at {}",
-                                            e.addr.to_string(), obj::locked(now) ? "locked" : "changed",
-                                            obj::version(now), obj::version(e.seen)));
-    }
-  }
-  return Status::OK();
 }
 
 }  // namespace remora

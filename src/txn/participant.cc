@@ -10,8 +10,8 @@
 
 namespace remora::txn_detail {
 
-Participant::Participant(Store& store, Slabs& slabs, TxnStats& stats)
-    : store_(store), slabs_(slabs), stats_(stats) {}
+Participant::Participant(Store& store, Slabs& slabs, TxnStats& stats, TxnFaults* faults)
+    : store_(store), slabs_(slabs), stats_(stats), faults_(faults) {}
 
 Status Participant::handle(uint16_t method, NodeId from, std::span<const std::byte> req,
                            std::vector<std::byte>& resp) {
@@ -21,6 +21,7 @@ Status Participant::handle(uint16_t method, NodeId from, std::span<const std::by
   if (m->header.epoch != store_.map().epoch())
     return Status::Refused(fmt::format("message of epoch {}, this node is in epoch {}", m->header.epoch,
                                        store_.map().epoch()));
+  if (faults_) REMORA_RETURN_IF_ERROR(faults_->before_serve(store_.self(), method, from, m->header.tx));
   truncate(m->truncs);
   switch (method) {
     case kStage: return stage(*m);
@@ -29,6 +30,7 @@ Status Participant::handle(uint16_t method, NodeId from, std::span<const std::by
     case kCommitBackup: return commit_backup(*m, req);
     case kCommitPrimary: return commit_primary(*m);
     case kAbort: return abort(*m);
+    case kRelease: return release(*m);
     case kTruncate: return Status::OK();
   }
   return Status::InvalidArgument(fmt::format("unknown transaction method {}", method));
@@ -55,7 +57,7 @@ Result<std::vector<std::byte>> Participant::materialize(const MsgView& m, std::s
   auto& pieces = staging_[m.header.tx];
   for (const EntryView& ev : m.entries) {
     if (!(ev.h.flags & kStaged)) {
-      w.add_entry(ev.h, ev.payload);
+      REMORA_RETURN_IF_ERROR(w.add_entry(ev.h, ev.payload));
       continue;
     }
     auto it = pieces.find(ev.h.addr);
@@ -63,7 +65,7 @@ Result<std::vector<std::byte>> Participant::materialize(const MsgView& m, std::s
       return Status::Corrupt(fmt::format("staged payload of {} incomplete", GAddr::from_raw(ev.h.addr).to_string()));
     EntryHeader h = ev.h;
     h.flags = 0;
-    w.add_entry(h, it->second.data);
+    REMORA_RETURN_IF_ERROR(w.add_entry(h, it->second.data));
     pieces.erase(it);
   }
   if (pieces.empty()) staging_.erase(m.header.tx);
@@ -96,8 +98,7 @@ Status Participant::lock_entries(const MsgView& m) {
     Status refuse;
     if (!o) {
       refuse = Status::OutOfRange(fmt::format("{} is not an object of this node", a.to_string()));
-    } else if (obj::locked(e.expected) || (refuse_lock_ && (*refuse_lock_)(a)) ||
-               !obj::cas_word(o, e.expected, e.expected | obj::kLockBit)) {
+    } else if (obj::locked(e.expected) || !obj::cas_word(o, e.expected, e.expected | obj::kLockBit)) {
       const uint64_t now = obj::load_word(o);
       refuse = Status::Conflict(fmt::format("lock of {} refused: {} at version {}, read at {}",
                                             a.to_string(), obj::locked(now) ? "locked" : "changed",
@@ -159,7 +160,12 @@ Status Participant::commit_primary(const MsgView& m) {
       obj::install(store_.local_object(a, obj::footprint(ev.h.size)), ev.h.new_word, ev.payload);
       ++stats_.installs;
       if (obj::allocated(ev.h.new_word)) continue;
-      Status st = slabs_.release(a);  // a committed free: the slot can be reused
+      // A committed free. A slot is reused by a slot of the same size (its
+      // header stays where it is), so at once. A run's blocks may come back
+      // with another layout, which is safe only once every backup applied
+      // this free (apply_to_replica): the coordinator says so with RELEASE.
+      if (slabs_.slot_for(ev.h.size) == 0) continue;
+      Status st = slabs_.release(a, obj::version(ev.h.new_word));
       if (!st.ok()) spdlog::debug("freed object not reused: {}", st.to_string());
     }
   }
@@ -168,7 +174,11 @@ Status Participant::commit_primary(const MsgView& m) {
 }
 
 Status Participant::abort(const MsgView& m) {
+  // As a backup: the coordinator decided abort before any COMMIT_PRIMARY,
+  // so the record must never be applied (nor count as a commit-backup vote
+  // in recovery).
   staging_.erase(m.header.tx);
+  if (backup_log_.erase(m.header.tx) > 0) ++stats_.backup_aborted;
   auto it = lock_log_.find(m.header.tx);
   if (it == lock_log_.end()) return Status::OK();  // refused or never arrived: nothing held
   for (const std::vector<std::byte>& record : it->second) {
@@ -176,6 +186,15 @@ Status Participant::abort(const MsgView& m) {
     if (logged.ok()) unlock(*logged, logged->entries.size());
   }
   lock_log_.erase(it);
+  return Status::OK();
+}
+
+Status Participant::release(const MsgView& m) {
+  for (const EntryView& ev : m.entries) {
+    const GAddr a = GAddr::from_raw(ev.h.addr);
+    Status st = slabs_.release(a, obj::version(ev.h.new_word));
+    if (!st.ok()) return st.with_context("RELEASE");
+  }
   return Status::OK();
 }
 
@@ -194,7 +213,14 @@ void Participant::truncate(std::span<const TxId> ids) {
 }
 
 void Participant::apply_to_replica(const EntryView& e) {
-  std::byte* o = store_.replica_object(GAddr::from_raw(e.h.addr), obj::footprint(e.h.size));
+  const GAddr a = GAddr::from_raw(e.h.addr);
+  const uint32_t bytes = obj::footprint(e.h.size);
+  std::byte* o = store_.replica_object(a, bytes);
+  const uint64_t v = obj::version(e.h.new_word);
+  // A record of an earlier life of this memory (applied late: truncations
+  // of different coordinator threads are not ordered) must not touch it:
+  // its header may now lie inside another object's payload.
+  if (v <= store_.replica_floor(a)) return;
   // Threads of this node may apply records of the same object: the lock
   // bit of the replica's word serialises them (held for one copy).
   uint64_t w;
@@ -203,10 +229,15 @@ void Participant::apply_to_replica(const EntryView& e) {
     if (!obj::locked(w) && obj::cas_word(o, w, w | obj::kLockBit)) break;
     __builtin_ia32_pause();
   }
-  if (obj::version(e.h.new_word) > obj::version(w))
+  if (v > obj::version(w) && v > store_.replica_floor(a)) {
     obj::install(o, e.h.new_word, e.payload);
-  else
+    // A freed run: its blocks may be reused with another layout once the
+    // primary hears that every backup got here (RELEASE).
+    if (!obj::allocated(e.h.new_word) && slabs_.slot_for(e.h.size) == 0)
+      store_.raise_replica_floor(a, bytes, v);
+  } else {
     obj::store_word(o, w);
+  }
 }
 
 Status Participant::catalog(std::span<const std::byte> req, std::vector<std::byte>& resp) {

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -24,13 +23,15 @@
 
 namespace remora {
 struct TxnStats;
+class TxnFaults;
 }
 
 namespace remora::txn_detail {
 
 class Participant {
  public:
-  Participant(Store& store, Slabs& slabs, TxnStats& stats);
+  // `faults` may be null (production).
+  Participant(Store& store, Slabs& slabs, TxnStats& stats, TxnFaults* faults);
 
   // Serves one request of `method` (wire.h). OK or the reason to refuse.
   Status handle(uint16_t method, NodeId from, std::span<const std::byte> req,
@@ -38,8 +39,7 @@ class Participant {
 
   size_t backup_log_size() const { return backup_log_.size(); }
   size_t lock_log_size() const { return lock_log_.size(); }
-  // Fault injection (TxnOptions::refuse_lock); must outlive us.
-  void set_refuse_lock(const std::function<bool(GAddr)>* f) { refuse_lock_ = f; }
+  size_t staged_size() const { return staging_.size(); }
 
  private:
   // The request with every staged payload inlined (consumed from staging_).
@@ -51,6 +51,7 @@ class Participant {
   Status commit_backup(const MsgView& m, std::span<const std::byte> req);
   Status commit_primary(const MsgView& m);
   Status abort(const MsgView& m);
+  Status release(const MsgView& m);
   void truncate(std::span<const TxId> ids);
   void apply_to_replica(const EntryView& e);
   void unlock(const MsgView& logged, size_t count);
@@ -59,7 +60,7 @@ class Participant {
   Store& store_;
   Slabs& slabs_;
   TxnStats& stats_;
-  const std::function<bool(GAddr)>* refuse_lock_ = nullptr;
+  TxnFaults* const faults_;
   using Records = std::vector<std::vector<std::byte>>;  // one or more messages
   // LOCK records until COMMIT_PRIMARY or ABORT.
   std::unordered_map<TxId, Records, TxIdHash> lock_log_;

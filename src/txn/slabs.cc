@@ -64,10 +64,12 @@ void Slabs::give_back(GAddr a, uint32_t size) {
   class_for(slot)->free.push_back(a);
 }
 
-Status Slabs::release(GAddr a) {
+uint64_t Slabs::floor(GAddr a, uint32_t size) const { return blocks_.floor(a, obj::footprint(size)); }
+
+Status Slabs::release(GAddr a, uint64_t last_version) {
   auto info = blocks_.info(a);
   if (!info.ok()) return info.status();
-  if (info->run != 0 && !info->table) return blocks_.release_run(a);
+  if (info->run != 0 && !info->table) return blocks_.release_run(a, last_version);
   Class* c = info->slot ? class_for(info->slot) : nullptr;
   if (!c || a.offset() % info->slot != 0)
     return Status::InvalidArgument(

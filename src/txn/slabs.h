@@ -30,9 +30,12 @@ class Slabs {
   // Returns an untouched slot from take() (the transaction aborted).
   void give_back(GAddr a, uint32_t size);
   // A committed free of the object at `a`: its slot goes to this thread's
-  // free list (or its run back to the blocks). kInvalidArgument if `a` is
-  // not a slot or run start of a local block.
-  Status release(GAddr a);
+  // free list (or its run back to the blocks, raising their version floor
+  // to `last_version`). kInvalidArgument if `a` is not a slot or run start
+  // of a local block.
+  Status release(GAddr a, uint64_t last_version);
+  // The version floor of a slot or run that take() gave for `size` bytes.
+  uint64_t floor(GAddr a, uint32_t size) const;
 
   uint64_t free_slots() const;
 

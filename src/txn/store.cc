@@ -48,8 +48,32 @@ Status Store::init() {
     const LocalRegion* r = fabric_.local_region(rep.local_region);
     if (!r) return Status::Internal(fmt::format("replica region {} not registered", rep.local_region));
     replicas_[rep.primary_region] = const_cast<LocalRegion*>(r);
+    const size_t blocks = region / bs;
+    auto floors = std::make_unique<std::atomic<uint64_t>[]>(blocks);
+    for (size_t b = 0; b < blocks; ++b) floors[b].store(0, std::memory_order_relaxed);
+    replica_floors_[rep.primary_region] = std::move(floors);
   }
   return Status::OK();
+}
+
+uint64_t Store::replica_floor(GAddr a) const {
+  auto it = replica_floors_.find(a.region());
+  if (it == replica_floors_.end() || a.offset() >= region_size_) return 0;
+  return it->second[a.offset() / options_.block_size].load(std::memory_order_acquire);
+}
+
+void Store::raise_replica_floor(GAddr a, uint64_t bytes, uint64_t version) {
+  auto it = replica_floors_.find(a.region());
+  if (it == replica_floors_.end() || bytes == 0) return;
+  const uint64_t first = a.offset() / options_.block_size;
+  const uint64_t last = std::min<uint64_t>((a.offset() + bytes - 1) / options_.block_size,
+                                           region_size_ / options_.block_size - 1);
+  for (uint64_t b = first; b <= last; ++b) {
+    std::atomic<uint64_t>& f = it->second[b];
+    uint64_t cur = f.load(std::memory_order_relaxed);
+    while (cur < version && !f.compare_exchange_weak(cur, version, std::memory_order_acq_rel)) {
+    }
+  }
 }
 
 std::byte* Store::local_object(GAddr a, uint32_t len) const {

@@ -77,7 +77,9 @@ Result<uint32_t> Tx::read_entry(GAddr a, uint32_t size) {
   std::byte* copy = arena_alloc(obj::kHeaderSize + size);
   if (Status st = engine_.read_object(ctx_, a, {copy, obj::kHeaderSize + size}, &cause_); !st.ok()) {
     // An address outside the data regions may come from a stale object.
-    return st.code() == Code::kOutOfRange || st.code() == Code::kInvalidArgument ? anomaly(std::move(st)) : st;
+    return st.code() == Code::kOutOfRange || st.code() == Code::kInvalidArgument
+               ? anomaly(std::move(st), entries_.size())
+               : st;
   }
   const obj::Header h = obj::header_of(copy);
   Entry e;
@@ -88,19 +90,27 @@ Result<uint32_t> Tx::read_entry(GAddr a, uint32_t size) {
   e.data = copy + obj::kHeaderSize;
   e.read = true;
   if (obj::allocated(h.word) && h.size != size)
-    return anomaly(Status::InvalidArgument(fmt::format("{} holds {} B, read asked for {}", a.to_string(), h.size, size)));
+    return anomaly(Status::InvalidArgument(fmt::format("{} holds {} B, read asked for {}", a.to_string(), h.size, size)),
+                   entries_.size());
   entries_.push_back(e);
   index(static_cast<uint32_t>(entries_.size() - 1));
   // A free object is remembered too: validation checks it stays free.
-  if (!obj::allocated(h.word)) return anomaly(Status::NotFound(fmt::format("{} is not allocated", a.to_string())));
+  if (!obj::allocated(h.word))
+    return anomaly(Status::NotFound(fmt::format("{} is not allocated", a.to_string())), entries_.size() - 1);
   return static_cast<uint32_t>(entries_.size() - 1);
 }
 
-Status Tx::anomaly(Status st) {
+uint64_t Tx::Entry::new_word() const {
+  if (!fresh) return obj::next_word(seen, !freed);
+  const uint64_t base = std::max(obj::version(seen), floor);
+  return obj::next_word(base, !freed);
+}
+
+Status Tx::anomaly(Status st, size_t prior) {
   // Reads are not a snapshot: an address read from an object that has
   // changed since may point anywhere. The error stands only if everything
   // read so far is still current; otherwise the attempt is a conflict.
-  if (entries_.size() <= 1) return st;
+  if (prior == 0) return st;
   Status v = engine_.validate(ctx_, *this, /*during_execution=*/true);
   if (v.ok()) return st;
   if (v.code() == Code::kConflict) cause_ = AbortCause::kValidation;
@@ -124,6 +134,7 @@ Result<uint32_t> Tx::alloc_entry(uint32_t size) {
   e.addr = *a;
   e.primary = engine_.self();
   e.seen = w;
+  e.floor = engine_.slabs_->floor(*a, size);
   e.size = size;
   e.data = arena_alloc(size);
   std::memset(e.data, 0, size);
@@ -143,6 +154,10 @@ Status Tx::free_entry(uint32_t entry) {
     e.freed = true;
     return Status::OK();
   }
+  // A freed object's bytes are zeroed everywhere (primary and backups
+  // alike): memory that comes back with another layout holds no old
+  // payload, so no stale bytes pass for a header.
+  std::memset(e.data, 0, e.size);
   e.freed = e.written = true;
   return Status::OK();
 }

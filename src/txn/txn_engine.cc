@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "remora/common/latency.h"
 #include "remora/history/history.h"
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
@@ -38,33 +37,31 @@ TxnEngine::TxnEngine(Store& store, Engine& engine, TxnOptions options)
       engine_(engine),
       options_(std::move(options)),
       slabs_(std::make_unique<txn_detail::Slabs>(store.blocks())),
-      participant_(std::make_unique<txn_detail::Participant>(store, *slabs_, stats_)),
+      participant_(std::make_unique<txn_detail::Participant>(store, *slabs_, stats_, options_.faults)),
       rng_(options_.seed * 0x9e3779b97f4a7c15ull + engine.index() * 0xbf58476d1ce4e5b9ull +
-           store.self() + 1) {
-  if (options_.refuse_lock) participant_->set_refuse_lock(&options_.refuse_lock);
-}
+           store.self() + 1) {}
 
 TxnEngine::~TxnEngine() = default;
 
 NodeId TxnEngine::self() const { return store_.self(); }
+uint64_t TxnEngine::now_ns() const { return options_.now_ns ? options_.now_ns() : history_clock_ns(); }
 uint32_t TxnEngine::thread() const { return engine_.index(); }
 size_t TxnEngine::backup_log_size() const { return participant_->backup_log_size(); }
 size_t TxnEngine::lock_log_size() const { return participant_->lock_log_size(); }
-
-uint64_t TxnEngine::clock_ns() const { return options_.now_ns ? options_.now_ns() : now_ns(); }
+size_t TxnEngine::staged_size() const { return participant_->staged_size(); }
 
 Status TxnEngine::register_methods() {
   for (uint16_t m : {Method::kLock, Method::kValidate, Method::kCommitBackup, Method::kCommitPrimary,
-                     Method::kAbort, Method::kTruncate, Method::kCatalog, Method::kStage}) {
+                     Method::kAbort, Method::kTruncate, Method::kCatalog, Method::kStage, Method::kRelease}) {
     REMORA_RETURN_IF_ERROR(engine_.rpc().register_handler(
         m, [this, m](NodeId from, std::span<const std::byte> req, std::vector<std::byte>& resp) {
           return participant_->handle(m, from, req, resp);
         }));
   }
-  // COMMIT_PRIMARY and ABORT also come as one-way ring records.
+  // COMMIT_PRIMARY, ABORT and RELEASE also come as one-way ring records.
   engine_.rpc().set_default_handler([this](NodeId from, uint16_t type, std::span<const std::byte> payload) {
     std::vector<std::byte> unused;
-    Status st = type == Method::kCommitPrimary || type == Method::kAbort
+    Status st = type == Method::kCommitPrimary || type == Method::kAbort || type == Method::kRelease
                     ? participant_->handle(type, from, payload, unused)
                     : Status::InvalidArgument(fmt::format("unexpected record type {}", type));
     if (st.ok()) return;
@@ -94,7 +91,7 @@ Status TxnEngine::run(Context& ctx, FunctionRef<Status(Tx&)> fn) {
 }
 
 Status TxnEngine::attempt(Context& ctx, FunctionRef<Status(Tx&)> fn, AbortCause* cause) {
-  const uint64_t start = options_.now_ns ? options_.now_ns() : history_clock_ns();
+  const uint64_t start = now_ns();
   Tx tx(*this, ctx, next_id());
   ++stats_.attempts;
   Status st = fn(tx);
@@ -122,9 +119,9 @@ void TxnEngine::record(const Tx& tx, uint64_t start, bool committed) {
   r.committed = committed;
   for (const Tx::Entry& e : tx.entries_) {
     if (e.read) r.reads.emplace_back(e.addr.raw(), obj::version(e.seen));
-    if (committed && e.written) r.writes.emplace_back(e.addr.raw(), obj::version(e.seen) + 1);
+    if (committed && e.written) r.writes.emplace_back(e.addr.raw(), obj::version(e.new_word()));
   }
-  r.end_ns = options_.now_ns ? options_.now_ns() : history_clock_ns();
+  r.end_ns = now_ns();
   if (options_.history) options_.history->append(r);
   if (options_.history_sink) options_.history_sink(r);
 }

@@ -11,43 +11,54 @@ MsgWriter::MsgWriter(const TxId& tx, uint32_t epoch) : buf_(sizeof(MsgHeader)) {
   std::memcpy(buf_.data(), &h, sizeof h);
 }
 
-void MsgWriter::bump(bool entry) {
+MsgHeader MsgWriter::header() const {
   MsgHeader h;
   std::memcpy(&h, buf_.data(), sizeof h);
-  if (entry) ++h.entries; else ++h.truncs;
+  return h;
+}
+
+Status MsgWriter::bump(bool entry) {
+  MsgHeader h = header();
+  uint16_t& n = entry ? h.entries : h.truncs;
+  if (n == kMaxCount)
+    return Status::OutOfRange(fmt::format("a message holds at most {} {}", kMaxCount,
+                                          entry ? "entries" : "truncations"));
+  ++n;
   std::memcpy(buf_.data(), &h, sizeof h);
+  return Status::OK();
 }
 
-uint16_t MsgWriter::entries() const {
-  MsgHeader h;
-  std::memcpy(&h, buf_.data(), sizeof h);
-  return h.entries;
-}
+uint16_t MsgWriter::entries() const { return header().entries; }
+uint16_t MsgWriter::truncs() const { return header().truncs; }
 
-void MsgWriter::add_trunc(const TxId& t) {
+Status MsgWriter::add_trunc(const TxId& t) {
+  if (entries() != 0) return Status::InvalidArgument("truncations go before the entries");
+  REMORA_RETURN_IF_ERROR(bump(false));
   const size_t at = buf_.size();
   buf_.resize(at + sizeof t);
   std::memcpy(buf_.data() + at, &t, sizeof t);
-  bump(false);
+  return Status::OK();
 }
 
-void MsgWriter::add_entry(const EntryHeader& e, std::span<const std::byte> payload) {
+Status MsgWriter::add_entry(const EntryHeader& e, std::span<const std::byte> payload) {
+  REMORA_RETURN_IF_ERROR(bump(true));
   const size_t at = buf_.size();
   buf_.resize(at + sizeof e + padded(static_cast<uint32_t>(payload.size())));
   EntryHeader h = e;
   h.size = static_cast<uint32_t>(payload.size());
   std::memcpy(buf_.data() + at, &h, sizeof h);
   if (!payload.empty()) std::memcpy(buf_.data() + at + sizeof h, payload.data(), payload.size());
-  bump(true);
+  return Status::OK();
 }
 
-void MsgWriter::add_staged_entry(const EntryHeader& e) {
+Status MsgWriter::add_staged_entry(const EntryHeader& e) {
+  REMORA_RETURN_IF_ERROR(bump(true));
   const size_t at = buf_.size();
   buf_.resize(at + sizeof e);
   EntryHeader h = e;
   h.flags |= kStaged;
   std::memcpy(buf_.data() + at, &h, sizeof h);
-  bump(true);
+  return Status::OK();
 }
 
 Result<MsgView> parse_msg(std::span<const std::byte> b) {

@@ -3,7 +3,9 @@
 // Every message is an RPC request body:
 //   MsgHeader | truncs x TxId | entries x (EntryHeader | payload padded to 8)
 // LOCK and COMMIT_BACKUP carry payloads; VALIDATE carries entries with size
-// 0 (addr + expected word); COMMIT_PRIMARY, ABORT and TRUNCATE carry none.
+// 0 (addr + expected word); RELEASE entries with size 0 (addr + the freed
+// object's last word in new_word); COMMIT_PRIMARY, ABORT and TRUNCATE carry
+// none.
 // A payload too large for one ring record travels ahead in kStage messages
 // (entry: addr, expected = offset, new_word = total size, a piece of the
 // payload), and the LOCK or COMMIT_BACKUP entry is flagged kStaged. A
@@ -31,6 +33,7 @@ enum Method : uint16_t {
   kTruncate = 22,
   kCatalog = 23,
   kStage = 24,
+  kRelease = 25,  // one-way: the runs of committed frees may be reused
 };
 
 // EntryHeader::flags
@@ -55,20 +58,32 @@ static_assert(sizeof(EntryHeader) == 32);
 
 constexpr uint32_t padded(uint32_t n) { return (n + 7u) & ~7u; }
 
-// Builds a message: header first, then add truncations, then entries.
+// Builds a message: header first, then add truncations, then entries. The
+// header counts both in 16 bits: an add beyond kMaxCount is refused
+// (kOutOfRange, nothing added) rather than wrapped; callers start another
+// message when has_room() says no.
 class MsgWriter {
  public:
+  static constexpr uint32_t kMaxCount = 0xffff;
+
   MsgWriter(const TxId& tx, uint32_t epoch);
-  void add_trunc(const TxId& t);  // REQUIRES: before any entry
-  void add_entry(const EntryHeader& e, std::span<const std::byte> payload);
+  // REQUIRES: before any entry (kInvalidArgument otherwise).
+  [[nodiscard]] Status add_trunc(const TxId& t);
+  [[nodiscard]] Status add_entry(const EntryHeader& e, std::span<const std::byte> payload);
   // An entry whose payload (e.size bytes) was staged.
-  void add_staged_entry(const EntryHeader& e);
+  [[nodiscard]] Status add_staged_entry(const EntryHeader& e);
   std::span<const std::byte> bytes() const { return buf_; }
   uint16_t entries() const;
+  uint16_t truncs() const;
   size_t size() const { return buf_.size(); }
+  // One more entry of `bytes` wire bytes fits the count and `limit` bytes.
+  bool has_room(size_t bytes, size_t limit) const {
+    return entries() < kMaxCount && size() + bytes <= limit;
+  }
 
  private:
-  void bump(bool entry);
+  MsgHeader header() const;
+  Status bump(bool entry);
   std::vector<std::byte> buf_;
 };
 

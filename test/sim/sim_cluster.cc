@@ -6,6 +6,7 @@
 #include <map>
 
 #include "remora/cluster/region_map.h"
+#include "txn/wire.h"
 
 namespace remora::sim {
 
@@ -59,7 +60,7 @@ Status SimCluster::build(const SimClusterSpec& spec, uint64_t seed) {
     to.rpc_timeout = std::chrono::nanoseconds(spec.rpc_timeout_ns);
     to.now_ns = sim_.clock();
     to.history_sink = [this](const HistoryRecord& r) { history_.push_back(r); };
-    to.refuse_lock = [this, n](GAddr a) { return sim_.lock_refused(n, a); };
+    to.faults = &faults_;
     auto txn = TxnEngine::create(*stores_.back(), net_->engine(n), std::move(to));
     if (!txn.ok()) return txn.status();
     txns_.push_back(std::move(*txn));
@@ -74,6 +75,12 @@ Status SimCluster::build(const SimClusterSpec& spec, uint64_t seed) {
   for (auto& w : workers_) ws.push_back(w.get());
   sim_.set_workers(std::move(ws));
   return Status::OK();
+}
+
+Status SimCluster::Faults::before_serve(NodeId self, uint16_t method, NodeId from, const TxId& tx) {
+  (void)from;
+  if (method != txn_detail::Method::kLock || !sim_.lock_refused(self, tx)) return Status::OK();
+  return Status::Conflict("lock refused (simulated fault)");
 }
 
 Status SimCluster::push_replicas() {

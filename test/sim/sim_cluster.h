@@ -62,10 +62,21 @@ class SimCluster {
   uint64_t memory_hash() const;
 
  private:
-  SimCluster(Simulator& sim) : sim_(sim) {}
+  // The simulator's faults of the commit protocol: refused LOCKs.
+  class Faults final : public TxnFaults {
+   public:
+    explicit Faults(Simulator& sim) : sim_(sim) {}
+    Status before_serve(NodeId self, uint16_t method, NodeId from, const TxId& tx) override;
+
+   private:
+    Simulator& sim_;
+  };
+
+  explicit SimCluster(Simulator& sim) : sim_(sim), faults_(sim) {}
   Status build(const SimClusterSpec& spec, uint64_t seed);
 
   Simulator& sim_;
+  Faults faults_;
   Config cfg_;
   std::vector<HistoryRecord> history_;
   std::unique_ptr<testing::LoopbackEngines> net_;

@@ -41,11 +41,11 @@ bool Simulator::ring_refuses(NodeId from, NodeId to) const {
   return it != full_until_.end() && now_ < it->second;
 }
 
-bool Simulator::lock_refused(NodeId node, GAddr addr) {
+bool Simulator::lock_refused(NodeId node, const TxId& tx) {
   if (!rng_.chance(plan_.lock_refuse)) return false;
   ++counters_.faults_lock;
   trace_.add(kLock, node);
-  trace_.add(addr.raw());
+  trace_.add(tx.seq);
   return true;
 }
 

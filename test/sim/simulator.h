@@ -26,6 +26,7 @@
 
 #include "fabric/loopback/loopback_channel.h"
 #include "remora/runtime/worker.h"
+#include "remora/txn/txid.h"
 #include "sim/sim_rng.h"
 
 namespace remora::sim {
@@ -37,7 +38,7 @@ struct FaultPlan {
   double lane_timeout = 0;   // per lane move: hold it past the RPC timeout
   double ring_full = 0;      // per step: a (node, peer) ring refuses sends for a while
   uint64_t full_max_ns = 0;
-  double lock_refuse = 0;    // per LOCK entry: the primary refuses it
+  double lock_refuse = 0;    // per LOCK message: the primary refuses it
   static FaultPlan draw(SimRng& rng, uint64_t rpc_timeout_ns);
   std::string to_string() const;
 };
@@ -67,9 +68,10 @@ class Simulator final : public LoopbackSim {
   std::function<uint64_t()> clock() {
     return [this] { return now_; };
   }
-  // Fault hooks for MessengerOptions::refuse_send and TxnOptions::refuse_lock.
+  // Fault hooks: MessengerOptions::refuse_send, and (through SimCluster's
+  // TxnFaults) whether participant `node` refuses a LOCK of `tx`.
   bool ring_refuses(NodeId from, NodeId to) const;
-  bool lock_refused(NodeId node, GAddr addr);
+  bool lock_refused(NodeId node, const TxId& tx);
 
   // The Workers to turn, in node order (index = node id).
   void set_workers(std::vector<Worker*> workers) { workers_ = std::move(workers); }

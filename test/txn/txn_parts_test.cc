@@ -70,10 +70,10 @@ TEST(TxIdTest, PrintsAndParsesTheHistoryFormat) {
 
 TEST(WireTest, MessagesRoundTripAndDamageIsCorrupt) {
   MsgWriter w(TxId{1, 0, 0, 9}, 1);
-  w.add_trunc(TxId{1, 0, 0, 7});
+  ASSERT_OK(w.add_trunc(TxId{1, 0, 0, 7}));
   const std::string_view p = "payload";
-  w.add_entry(EntryHeader{GAddr(region_id(1, 1), 64).raw(), 5, 6, 0, 0}, std::as_bytes(std::span(p)));
-  w.add_entry(EntryHeader{GAddr(region_id(2, 1), 0).raw(), 1, 2, 0, 0}, {});
+  ASSERT_OK(w.add_entry(EntryHeader{GAddr(region_id(1, 1), 64).raw(), 5, 6, 0, 0}, std::as_bytes(std::span(p))));
+  ASSERT_OK(w.add_entry(EntryHeader{GAddr(region_id(2, 1), 0).raw(), 1, 2, 0, 0}, {}));
   auto m = parse_msg(w.bytes());
   ASSERT_OK(m);
   EXPECT_EQ(m->header.tx.seq, 9u);

@@ -11,6 +11,7 @@
 // TxnEngine per engine thread. Thread-safe unless noted.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -93,6 +94,15 @@ class Store {
   // region that this node backs up), or nullptr.
   std::byte* replica_object(GAddr a, uint32_t len) const;
 
+  // Version floors of this node's replicas, per block of the primary region
+  // (the backup's side of BlockAllocator's floors): raised when a freed run
+  // is applied here; a record whose version is not above the floor of its
+  // object's block belongs to an earlier life of that memory and is dropped.
+  uint64_t replica_floor(GAddr a) const;
+  void raise_replica_floor(GAddr a, uint64_t bytes, uint64_t version);
+  // Objects of more than this many payload bytes take runs of whole blocks.
+  uint32_t block_size() const { return options_.block_size; }
+
   // Catalog wire form (for the catalog RPC).
   static std::vector<std::byte> encode_table(const Table& t);
   static Result<Table> decode_table(std::span<const std::byte> b);
@@ -110,6 +120,8 @@ class Store {
   std::unique_ptr<txn_detail::BlockAllocator> blocks_;
   std::vector<LocalRegion*> data_;
   std::map<RegionId, LocalRegion*> replicas_;  // primary region -> our copy
+  // primary region -> a floor per block (written by any engine thread)
+  std::map<RegionId, std::unique_ptr<std::atomic<uint64_t>[]>> replica_floors_;
   mutable std::mutex catalog_mu_;
   std::map<std::string, Table> catalog_;
 };

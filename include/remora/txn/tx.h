@@ -121,11 +121,17 @@ class Tx {
     bool written = false;
     bool fresh = false;  // allocated by this transaction
     bool freed = false;
+    // fresh: no version at this address so far exceeded this (the block's
+    // version floor: blocks of freed objects are reused with other layouts).
+    uint64_t floor = 0;
+    // The word a commit installs: next version, allocated unless freed.
+    uint64_t new_word() const;
   };
 
   Tx(TxnEngine& engine, Context& ctx, TxId id);
   std::byte* arena_alloc(uint32_t size);
-  Status anomaly(Status st);
+  // `prior`: entries read before the one that produced `st`.
+  Status anomaly(Status st, size_t prior);
   int find(GAddr a) const;
   void index(uint32_t entry);
 
@@ -134,6 +140,7 @@ class Tx {
   TxId id_;
   AbortCause cause_ = AbortCause::kApplication;  // set by reads that conflict
   bool installing_ = false;  // COMMIT_PRIMARY sent: fresh slots are no longer ours
+  bool unknown_ = false;     // COMMIT_PRIMARY not delivered: outcome unknown
   std::vector<Entry> entries_;
   std::unordered_map<uint64_t, uint32_t> by_addr_;  // used once entries_ grows
   std::vector<std::unique_ptr<std::byte[]>> chunks_;

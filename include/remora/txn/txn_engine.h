@@ -22,6 +22,7 @@
 #include <string>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "remora/common/status.h"
@@ -38,12 +39,33 @@ class Engine;
 class HistoryWriter;
 struct HistoryRecord;
 namespace txn_detail {
+enum Method : uint16_t;
 class MsgWriter;
 class Participant;
 class Slabs;
 struct CommitPlan;
 struct Outgoing;
 }  // namespace txn_detail
+
+// Fault injection for the commit protocol: a test seam (unit tests and the
+// deterministic simulator, docs/simulation.md). Null in production. Called on
+// the engine thread that serves or sends the message.
+class TxnFaults {
+ public:
+  virtual ~TxnFaults() = default;
+  // Participant `self`, before serving `method` (wire.h) of `tx` from
+  // `from`: a non-OK status refuses the request with that status.
+  virtual Status before_serve(NodeId self, uint16_t method, NodeId from, const TxId& tx) {
+    (void)self, (void)method, (void)from, (void)tx;
+    return Status::OK();
+  }
+  // Coordinator `self`, before a one-way record (COMMIT_PRIMARY, ABORT) to
+  // `to` is written: kFull acts as a full ring, anything else as that error.
+  virtual Status before_post(NodeId self, NodeId to, uint16_t method) {
+    (void)self, (void)to, (void)method;
+    return Status::OK();
+  }
+};
 
 struct TxnOptions {
   // transact() retries a conflicting attempt this many times in all, then
@@ -67,17 +89,15 @@ struct TxnOptions {
   uint32_t truncate_batch = 32;
   // Every finished attempt is appended here, if set (must outlive us).
   HistoryWriter* history = nullptr;
-  uint64_t seed = 1;
-  // Monotonic clock in ns for deadlines and history times; empty means the
-  // real clocks (now_ns(), history_clock_ns()). The simulator's virtual
-  // clock goes here (docs/simulation.md).
-  std::function<uint64_t()> now_ns;
   // Every finished attempt is also handed here, if set (an in-memory
   // history, e.g. for the simulator's checks).
   std::function<void(const HistoryRecord&)> history_sink;
-  // Fault injection: a participant refuses a LOCK of `addr` as kConflict
-  // when this returns true (before trying the lock). Tests only.
-  std::function<bool(GAddr addr)> refuse_lock;
+  // Fault injection (tests only; must outlive us).
+  TxnFaults* faults = nullptr;
+  // Monotonic clock in ns for deadlines, waits and history times; empty
+  // means CLOCK_MONOTONIC (the simulator gives its virtual clock).
+  std::function<uint64_t()> now_ns;
+  uint64_t seed = 1;
 };
 
 struct TxnStats {
@@ -91,8 +111,14 @@ struct TxnStats {
   uint64_t installs = 0;
   uint64_t backup_records = 0;
   uint64_t backup_applied = 0;
+  uint64_t backup_aborted = 0;  // COMMIT_BACKUP records dropped by ABORT
   uint64_t truncations_sent = 0;
   uint64_t oneway_failed = 0;  // one-way records (COMMIT_PRIMARY, ABORT) refused here
+  // As a coordinator, after the commit point.
+  uint64_t unknown_outcomes = 0;     // COMMIT_PRIMARY not delivered: a primary failed
+  uint64_t truncation_failures = 0;  // truncations deferred (sent again later)
+  uint64_t full_ring_waits = 0;      // one-way records retried on a full ring
+  uint64_t runs_released = 0;        // freed runs handed back to their primary
   uint64_t aborts_total() const;
 };
 
@@ -141,8 +167,10 @@ class TxnEngine {
   const TxnStats& stats() const { return stats_; }
   // Backup log entries waiting for truncation on this thread (tests).
   size_t backup_log_size() const;
-  // Transactions holding locks on this thread's objects (tests).
+  // Transactions holding locks here, and with staged payloads here (tests:
+  // both are empty once every transaction ended).
   size_t lock_log_size() const;
+  size_t staged_size() const;
 
  private:
   friend class Tx;
@@ -158,10 +186,26 @@ class TxnEngine {
   // Sends every message (to this node: served in place) and waits for all
   // answers; each message's outcome in its status; returns the first error.
   Status send(Context& ctx, std::vector<txn_detail::Outgoing>& out);
-  // Sends one-way records (COMMIT_PRIMARY, ABORT); does not wait for them
-  // to be served.
-  Status post(Context& ctx, std::vector<txn_detail::Outgoing>& out);
-  Status abort_locks(Context& ctx, Tx& tx, const std::vector<txn_detail::Outgoing>& lock, bool staged);
+  // Sends one-way records of a decided outcome (COMMIT_PRIMARY, ABORT),
+  // waiting out full rings until sent or the peer is declared failed; does
+  // not wait for them to be served.
+  Status deliver(Context& ctx, std::vector<txn_detail::Outgoing>& out);
+  Status deliver_one(Context& ctx, txn_detail::Outgoing& o);
+  Status post_once(NodeId to, txn_detail::Method method, std::span<const std::byte> bytes);
+  Status abort_everywhere(Context& ctx, Tx& tx, const txn_detail::CommitPlan& plan);
+  void after_commit(Context& ctx, Tx& tx);
+  // Frees of whole-block runs: once every backup applied the free (an
+  // explicit TRUNCATE, acknowledged), the primary may reuse the blocks
+  // (RELEASE). Kept and retried at the next flush while that fails.
+  struct PendingRelease {
+    TxId tx;
+    std::vector<NodeId> backups;  // of the freed runs' regions
+    NodeId primary = kInvalidNode;
+    std::vector<std::pair<uint64_t, uint64_t>> runs;  // (raw address, last word)
+  };
+  void queue_release(const Tx& tx);
+  Status release_runs(Context& ctx);
+  uint64_t now_ns() const;
   Status validate_one_sided(Context& ctx, std::span<const Tx::Entry* const> entries);
   void piggyback_truncations(NodeId node, txn_detail::MsgWriter& w);
   void requeue_truncations(const std::vector<txn_detail::Outgoing>& backup);
@@ -172,8 +216,6 @@ class TxnEngine {
   Status read_object(Context& ctx, GAddr a, std::span<std::byte> out, AbortCause* cause);
   Status read_raw(Context& ctx, GAddr a, std::span<std::byte> out);
   TxId next_id();
-  // options_.now_ns, or the real monotonic clock.
-  uint64_t clock_ns() const;
 
   Store& store_;
   Engine& engine_;
@@ -185,6 +227,7 @@ class TxnEngine {
   TxnStats stats_;
   // Committed transactions whose backup records await truncation, by node.
   std::unordered_map<NodeId, std::vector<TxId>> to_truncate_;
+  std::vector<PendingRelease> to_release_;
 };
 
 }  // namespace remora
