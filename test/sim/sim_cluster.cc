@@ -121,12 +121,24 @@ Status SimCluster::check_replicas() const {
       const auto p = regions.at(r.primary_region), b = regions.at(r.local_region);
       if (p.size() != b.size()) return Status::Corrupt("replica size differs");
       if (std::memcmp(p.data(), b.data(), p.size()) == 0) continue;
-      size_t at = 0;
+      size_t at = 0, differ = 0, last = 0;
       while (p[at] == b[at]) ++at;
+      bool primary_zero = true;  // every differing byte is 0 on the primary
+      for (size_t i = at; i < p.size(); ++i)
+        if (p[i] != b[i]) ++differ, last = i, primary_zero &= p[i] == std::byte{0};
+      // The words around the first difference, for the report.
+      std::string words;
+      for (size_t w = (at & ~size_t{7}) - std::min<size_t>(at & ~size_t{7}, 32); w < std::min(p.size(), (at & ~size_t{7}) + 32); w += 8) {
+        uint64_t x, y;
+        std::memcpy(&x, p.data() + w, 8);
+        std::memcpy(&y, b.data() + w, 8);
+        words += fmt::format("\n    +{:#x}: primary {:016x} replica {:016x}", w, x, y);
+      }
       return Status::Corrupt(fmt::format(
           "replica of region {:#x} on node {} differs from the primary at offset {:#x} "
-          "(object at about {:#x})",
-          r.primary_region, n, at, at & ~size_t{63}));
+          "({} bytes differ, the last at {:#x}{}){}",
+          r.primary_region, n, at, differ, last,
+          primary_zero ? "; stale bytes only where the primary is zero" : "", words));
     }
   return Status::OK();
 }
