@@ -1,6 +1,8 @@
 // LoopbackFabric: the contracts of fabric.h, plus fault injection.
 #include "fabric/loopback/loopback_fabric.h"
 
+#include "fabric/loopback/loopback_channel.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -236,6 +238,41 @@ TEST_F(LoopbackTest, DelayedCompletionsAppearAfterKPolls) {
   EXPECT_EQ(drain(0).size(), 1u);
   net_->clear_faults(1);
   ASSERT_OK(ch_[0]->post(std::array{wr(Op::kWrite, 0, 0, 8, 2)}));
+  EXPECT_EQ(drain(0).size(), 1u);
+}
+
+// A LoopbackSim takes over: operations wait in their (channel, peer) lane
+// until the simulator lands them, then until it completes them, in order.
+TEST_F(LoopbackTest, SimulatorLandsAndCompletesEachLaneInOrder) {
+  struct Recorder final : LoopbackSim {
+    std::vector<NodeId> peers;
+    void queued(LoopbackChannel&, NodeId peer) override { peers.push_back(peer); }
+  } sim;
+  net_->set_sim(&sim);
+  std::memset(mem_[0], 0x11, 8);
+  std::memset(mem_[0] + 8, 0x22, 8);
+  ASSERT_OK(ch_[0]->post(std::array{wr(Op::kWrite, 0, 0, 8, 1), wr(Op::kWrite, 0, 8, 8, 2)}));
+  EXPECT_EQ(sim.peers, (std::vector<NodeId>{1, 1}));
+  EXPECT_EQ(ch_[0]->in_flight(), 2u);
+  auto& lc = static_cast<LoopbackChannel&>(*ch_[0]);
+  EXPECT_EQ(mem_[1][0], std::byte{0});  // nothing landed yet
+  EXPECT_FALSE(lc.sim_complete(1));     // nothing to complete before it lands
+  ASSERT_TRUE(lc.sim_execute(1));
+  EXPECT_EQ(mem_[1][0], std::byte{0x11});
+  EXPECT_TRUE(drain(0).empty());  // landed, not yet completed
+  ASSERT_TRUE(lc.sim_execute(1));
+  EXPECT_EQ(mem_[1][0], std::byte{0x22});  // the second WRITE landed after the first
+  EXPECT_FALSE(lc.sim_execute(1));
+  ASSERT_TRUE(lc.sim_complete(1));
+  ASSERT_TRUE(lc.sim_complete(1));
+  auto c = drain(0);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].wr_id, 1u);
+  EXPECT_EQ(c[1].wr_id, 2u);
+  EXPECT_EQ(ch_[0]->in_flight(), 0u);
+  net_->set_sim(nullptr);
+  ASSERT_OK(ch_[0]->post(std::array{wr(Op::kWrite, 0, 0, 8, 3)}));
+  EXPECT_EQ(mem_[1][0], std::byte{0x11});  // inside post() again
   EXPECT_EQ(drain(0).size(), 1u);
 }
 
