@@ -126,6 +126,7 @@ Messenger::RingCounters Messenger::counters(NodeId peer) const {
   c.consumed = l->in.consumed;
   c.written_back = l->in.written_back;
   c.head_writes = l->in.head_writes;
+  c.slow_records = l->in.slow_records;
   return c;
 }
 

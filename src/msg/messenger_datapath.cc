@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "msg/messenger_wr.h"
 #include "remora/msg/messenger.h"
@@ -111,22 +112,58 @@ Status Messenger::drain(Link& l, Handler handler, size_t* delivered) {
   return Status::OK();
 }
 
+// An invalid record may be half-written: a one-sided WRITE is not atomic
+// beyond 8 bytes and a sender can be descheduled mid-copy for long on a
+// loaded machine. A sender's writes to one ring land in order, so a valid
+// record right after it proves it complete: only then is it corruption.
 Status Messenger::on_invalid(Link& l, const RecordView& v, uint32_t offset) {
   InRing& in = l.in;
+  if (followed_by_valid(in, v, offset)) {
+    in.broken = Status::Corrupt(fmt::format(
+        "ring from node {} thread {} to node {}: record at offset {} (seq {}, expected {}, type {}, "
+        "length {}): {}, and the record after it is complete; ring abandoned",
+        l.peer, thread_, self_, offset, v.header.seq, in.expected_seq, v.header.type, v.header.length,
+        v.reason));
+    return in.broken;
+  }
+  if (!fabric_.peer_alive(l.peer)) {
+    in.broken = Status::PeerGone(fmt::format("node {} is gone; its ring holds an incomplete record", l.peer));
+    return in.broken;
+  }
   const uint64_t now = now_ns();
-  if (!in.invalid_pending) {  // may be half-written: give the writer time
+  if (!in.invalid_pending) {
     in.invalid_pending = true;
     in.invalid_since_ns = now;
+    in.warn_at_ns = static_cast<uint64_t>(options_.warn_after.count());
     return Status::OK();
   }
-  if (now - in.invalid_since_ns < static_cast<uint64_t>(options_.corrupt_after.count()))
-    return Status::OK();
-  in.broken = Status::Corrupt(fmt::format(
-      "ring from node {} thread {} to node {}: record at offset {} (seq {}, expected {}, type {}, "
-      "length {}) invalid for {} ms: {}; ring abandoned",
-      l.peer, thread_, self_, offset, v.header.seq, in.expected_seq, v.header.type,
-      v.header.length, (now - in.invalid_since_ns) / 1000000, v.reason));
-  return in.broken;
+  if (now - in.invalid_since_ns >= in.warn_at_ns) {
+    ++in.slow_records;
+    spdlog::warn("ring from node {} thread {} to node {}: record at offset {} (seq {}) incomplete for {} ms ({}); "
+                 "waiting for the sender",
+                 l.peer, thread_, self_, offset, in.expected_seq, (now - in.invalid_since_ns) / 1000000, v.reason);
+    in.warn_at_ns *= 2;
+  }
+  return Status::OK();
+}
+
+bool Messenger::followed_by_valid(const InRing& in, const RecordView& v, uint32_t offset) const {
+  const uint32_t ring = layout_.ring_size();
+  if (v.header.seq != in.expected_seq) return false;  // the header itself is not there yet
+  uint64_t size;
+  if (v.header.type == record_type::kPad) {
+    size = ring - offset;
+  } else {
+    if (v.header.length > max_payload()) return false;
+    size = record_size(v.header.length);
+    if (offset + size > ring) return false;
+  }
+  const uint32_t next = static_cast<uint32_t>((offset + size) & (ring - 1));
+  const std::span<const std::byte> bytes(in.ring, ring);
+  if (inspect_record(bytes, next, in.expected_seq + 1).state != RecordState::kValid) return false;
+  // `v` may be a copy taken before the sender finished: what is visible of
+  // the record after it was written later, so look again.
+  return inspect_record(bytes, offset, in.expected_seq).state == RecordState::kInvalid;
 }
 
 // Lazy head update: write back after a quarter ring, or when the ring is

@@ -174,16 +174,21 @@ TEST_F(RpcTest, GonePeerFailsPendingAndNewCalls) {
 TEST_F(RpcTest, CorruptLinkFailsCallsToThatPeer) {
   make(2);
   c_->net().corrupt_next_write(0, 20);  // the response to node 0
-  Outcome out;
+  Outcome out, second;
   ASSERT_OK(call(0, 1, kEcho, "xyz", out, 10s));
   run();
-  EXPECT_FALSE(out.status.has_value());  // invalid record: maybe half-written
-  std::this_thread::sleep_for(110ms);    // the messenger's bound uses the real clock
+  EXPECT_FALSE(out.status.has_value());  // invalid record: maybe half-written, so it waits
+  // The answer to a second call lands after it: the first is complete, so
+  // corrupt.
+  ASSERT_OK(call(0, 1, kEcho, "abc", second, 10s));
   ASSERT_OK(ep_[1]->poll());
+  c_->pump(1);
   auto r = ep_[0]->poll();
   EXPECT_EQ(r.status().code(), Code::kCorrupt);
   ASSERT_TRUE(out.status.has_value());
   EXPECT_EQ(out.status->code(), Code::kCorrupt);
+  ASSERT_TRUE(second.status.has_value());
+  EXPECT_EQ(second.status->code(), Code::kCorrupt);
 }
 
 TEST_F(RpcTest, DefaultHandlerGetsUserRecords) {

@@ -30,9 +30,12 @@
 namespace remora {
 
 struct MessengerOptions {
-  // How long a non-empty, invalid record may sit at the head of a ring before
-  // it is declared corrupt (until then it is taken to be half-written).
-  std::chrono::nanoseconds corrupt_after = std::chrono::milliseconds(100);
+  // A non-empty, invalid record at the head of a ring is taken to be
+  // half-written (a sender descheduled mid-copy) until the record after it
+  // checks out, which proves it complete and so corrupt; until then the
+  // ring waits, however long, for it or for the peer to be declared failed.
+  // After this long a warning is logged (then again at doubling intervals).
+  std::chrono::nanoseconds warn_after = std::chrono::milliseconds(100);
   // Monotonic clock in ns; empty means std::chrono::steady_clock.
   std::function<uint64_t()> now_ns;
   // Records delivered per incoming ring per poll(), so one busy sender
@@ -94,6 +97,7 @@ class Messenger {
     uint64_t consumed = 0;      // bytes consumed from the incoming ring
     uint64_t written_back = 0;  // last consumed count we wrote back
     uint64_t head_writes = 0;   // head write-backs posted
+    uint64_t slow_records = 0;  // warnings about an incomplete record at the head
   };
   RingCounters counters(NodeId peer) const;
 
@@ -118,6 +122,8 @@ class Messenger {
     bool empty = true;             // last poll found nothing more to consume
     bool invalid_pending = false;  // an invalid record sits at the head
     uint64_t invalid_since_ns = 0;
+    uint64_t warn_at_ns = 0;  // next warning about it, relative to invalid_since_ns
+    uint64_t slow_records = 0;
     Status broken;
   };
   struct Link {
@@ -135,6 +141,7 @@ class Messenger {
 
   Status drain(Link& l, Handler handler, size_t* delivered);
   Status on_invalid(Link& l, const RecordView& v, uint32_t offset);
+  bool followed_by_valid(const InRing& in, const RecordView& v, uint32_t offset) const;
   void maybe_write_back(Link& l);
   bool sender_may_be_blocked(const InRing& in) const;
   void post_write_back(Link& l);
