@@ -74,7 +74,9 @@ std::string SeedReport::repro() const {
 
 std::string SeedReport::json_line() const {
   std::string known_list;
-  for (const std::string& k : known) known_list += fmt::format("{}\"{}\"", known_list.empty() ? "" : ",", k);
+  // Check names only: the messages span lines (see summary()).
+  for (const std::string& k : known)
+    known_list += fmt::format("{}\"{}\"", known_list.empty() ? "" : ",", k.substr(0, k.find(':')));
   return fmt::format(
       "{{\"workload\":\"{}\",\"seed\":{},\"ok\":{},\"check\":\"{}\",\"trace\":\"{:016x}\","
       "\"commits\":{},\"attempts\":{},\"unknown\":{},\"gave_up\":{},\"faults\":{},\"steps\":{},"
