@@ -46,6 +46,7 @@ TxnEngine::~TxnEngine() = default;
 NodeId TxnEngine::self() const { return store_.self(); }
 uint32_t TxnEngine::thread() const { return engine_.index(); }
 size_t TxnEngine::backup_log_size() const { return participant_->backup_log_size(); }
+size_t TxnEngine::lock_log_size() const { return participant_->lock_log_size(); }
 
 Status TxnEngine::register_methods() {
   for (uint16_t m : {Method::kLock, Method::kValidate, Method::kCommitBackup, Method::kCommitPrimary,

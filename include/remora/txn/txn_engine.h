@@ -74,6 +74,11 @@ struct TxnStats {
   uint64_t read_only_commits = 0;
   uint64_t aborts[static_cast<int>(AbortCause::kCount)] = {};
   uint64_t gave_up = 0;  // transact() calls that ran out of attempts
+  // Validation of read-only objects: VALIDATE RPCs sent (one per primary
+  // holding more than validate_rpc_threshold of them), and objects checked
+  // with one-sided READs (or in place, on this node) instead.
+  uint64_t validate_rpcs = 0;
+  uint64_t validated_one_sided = 0;
   // As a participant.
   uint64_t locks_refused = 0;
   uint64_t installs = 0;
@@ -81,6 +86,10 @@ struct TxnStats {
   uint64_t backup_applied = 0;
   uint64_t truncations_sent = 0;
   uint64_t oneway_failed = 0;  // one-way records (COMMIT_PRIMARY, ABORT) refused here
+  // VALIDATE requests answered here (refused ones included), and those
+  // refused with kConflict (an object locked or changed since it was read).
+  uint64_t validations_served = 0;
+  uint64_t validations_refused = 0;
   uint64_t aborts_total() const;
 };
 
@@ -129,6 +138,8 @@ class TxnEngine {
   const TxnStats& stats() const { return stats_; }
   // Backup log entries waiting for truncation on this thread (tests).
   size_t backup_log_size() const;
+  // Transactions holding LOCK records on this thread (tests).
+  size_t lock_log_size() const;
 
  private:
   friend class Tx;
