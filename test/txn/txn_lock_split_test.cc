@@ -73,7 +73,7 @@ class TxnLockSplitTest : public ::testing::Test {
   // granted. At the start of the second attempt every other object must be
   // back as it was: unlocked, same version, same bytes.
   void run_refusal(uint32_t victim, Spoil spoil) {
-    bool read_done = false, spoiled = false, released = false;
+    bool read_done = false, spoiled = false, released = false, finished = false;
     int attempts = 0;
     const uint64_t victim_word = word(victim);
     c_->worker(kCoordinator).spawn([&](Context& ctx) {
@@ -97,6 +97,7 @@ class TxnLockSplitTest : public ::testing::Test {
         }
         return Status::OK();
       }));
+      finished = true;
     });
     c_->worker(kPrimary).spawn([&](Context& ctx) {
       while (!read_done) ctx.yield();
@@ -112,7 +113,7 @@ class TxnLockSplitTest : public ::testing::Test {
       }
       obj::store_word(primary_copy(victim), victim_word | obj::kLockBit);
       spoiled = true;
-      while (attempts < 2) ctx.yield();
+      while (attempts < 2 && !finished) ctx.yield();  // `finished`: a wrong commit
       obj::store_word(primary_copy(victim), victim_word);
       released = true;
     });

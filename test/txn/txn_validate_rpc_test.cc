@@ -143,7 +143,7 @@ TEST_F(TxnValidateRpcTest, ObjectChangedBetweenReadAndCommitIsRefusedAndTheRetry
 TEST_F(TxnValidateRpcTest, LockedObjectInTheValidateSetIsRefused) {
   const GAddr dst = acct(kWritePrimary, 0), locked = acct(kReadPrimary, 2);
   const uint64_t unlocked_word = word(locked);
-  bool read_done = false, is_locked = false, released = false;
+  bool read_done = false, is_locked = false, released = false, finished = false;
   int attempts = 0;
   c_->worker(kCoordinator).spawn([&](Context& ctx) {
     EXPECT_OK(c_->txn(kCoordinator).transact(ctx, [&](Tx& tx) -> Status {
@@ -154,6 +154,7 @@ TEST_F(TxnValidateRpcTest, LockedObjectInTheValidateSetIsRefused) {
         while (!is_locked) ctx.yield();
       });
     }));
+    finished = true;
   });
   // Holds the lock bit, as a committing transaction would, until the
   // coordinator starts its second attempt.
@@ -161,7 +162,7 @@ TEST_F(TxnValidateRpcTest, LockedObjectInTheValidateSetIsRefused) {
     while (!read_done) ctx.yield();
     obj::store_word(primary_copy(locked), unlocked_word | obj::kLockBit);
     is_locked = true;
-    while (attempts < 2) ctx.yield();
+    while (attempts < 2 && !finished) ctx.yield();  // `finished`: a wrong commit
     obj::store_word(primary_copy(locked), unlocked_word);
     released = true;
   });
