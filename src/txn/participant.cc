@@ -122,11 +122,13 @@ void Participant::unlock(const MsgView& logged, size_t count) {
 }
 
 Status Participant::validate(const MsgView& m) {
+  ++stats_.validations_served;
   for (const EntryView& ev : m.entries) {
     const GAddr a = GAddr::from_raw(ev.h.addr);
     const std::byte* o = store_.local_object(a, obj::kHeaderSize);
     if (!o) return Status::OutOfRange(fmt::format("{} is not an object of this node", a.to_string()));
     const uint64_t now = obj::load_word(o);
+    stats_.validations_refused += now != ev.h.expected;
     if (now != ev.h.expected)
       return Status::Conflict(fmt::format("validation of {} failed: {} at version {}, read at {}",
                                           a.to_string(), obj::locked(now) ? "locked" : "changed",

@@ -103,6 +103,11 @@ struct TxnStats {
   uint64_t read_only_commits = 0;
   uint64_t aborts[static_cast<int>(AbortCause::kCount)] = {};
   uint64_t gave_up = 0;  // transact() calls that ran out of attempts
+  // Validation of read-only objects: VALIDATE RPCs sent (one per primary
+  // holding more than validate_rpc_threshold of them), and objects checked
+  // with one-sided READs (or in place, on this node) instead.
+  uint64_t validate_rpcs = 0;
+  uint64_t validated_one_sided = 0;
   // As a participant.
   uint64_t locks_refused = 0;
   uint64_t installs = 0;
@@ -110,12 +115,16 @@ struct TxnStats {
   uint64_t backup_applied = 0;
   uint64_t backup_aborted = 0;  // COMMIT_BACKUP records dropped by ABORT
   uint64_t truncations_sent = 0;
-  uint64_t oneway_failed = 0;  // one-way records (COMMIT_PRIMARY, ABORT) refused here
+  uint64_t oneway_failed = 0;  // one-way records (COMMIT_PRIMARY, ABORT, RELEASE) refused here
   // As a coordinator, after the commit point.
   uint64_t unknown_outcomes = 0;     // COMMIT_PRIMARY not delivered: a primary failed
   uint64_t truncation_failures = 0;  // truncations deferred (sent again later)
   uint64_t full_ring_waits = 0;      // one-way records retried on a full ring
   uint64_t runs_released = 0;        // freed runs handed back to their primary
+  // VALIDATE requests answered here (refused ones included), and those
+  // refused with kConflict (an object locked or changed since it was read).
+  uint64_t validations_served = 0;
+  uint64_t validations_refused = 0;
   uint64_t aborts_total() const;
 };
 
