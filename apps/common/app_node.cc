@@ -75,6 +75,7 @@ class AppNode {
       auto h = HistoryWriter::open(o_.history_dir, id_);
       if (!h.ok()) return h.status();
       history_ = std::move(*h);
+      history_->append_tables(*store_);  // what w_.load placed: the checker's initial versions
     }
     txns_.resize(node_->threads());
     recs_.assign(node_->threads(), Recorder(w_.types().size()));

@@ -10,6 +10,7 @@
 #include "ds/bucket.h"
 #include "ds/read_buf.h"
 #include "remora/ds/hash_table.h"
+#include "remora/history/history.h"
 #include "remora/runtime/context.h"
 #include "remora/txn/txn_engine.h"
 
@@ -64,14 +65,19 @@ struct Pass {
   std::span<const std::byte> key;
   std::vector<std::byte>* value;
   HashOpInfo& info;
+  uint64_t start_ns;  // of the whole lookup: the interval the history records
   Status result;
+  // What a hit rests on: the bucket holding it inline, or its out-of-line
+  // object (raw GAddr, version).
+  std::pair<uint64_t, uint64_t> hit{};
   // An out-of-line candidate held another key: a hash collision, or the
   // object was reused after the bucket was read (then the bucket changed).
   bool mismatched = false;
 
   Step read(GAddr a, std::span<std::byte> out, uint64_t* version, bool may_change) {
     ++info.reads;
-    result = txn.lockfree_read_bytes(ctx, a, out, version);
+    // Unrecorded: the lookup is recorded once, with the reads its result rests on.
+    result = txn.lockfree_read_unrecorded(ctx, a, out, version);
     if (result.ok()) return Step::kDone;
     return changed(result, may_change) ? Step::kRetry : Step::kDone;
   }
@@ -81,7 +87,9 @@ struct Pass {
     const ds_detail::SlotHead s = layout.slot(b, i);
     info.out_of_line = true;
     value->resize(layout.object_size(s.key_len, s.value_len));
-    if (read(layout.object_of(b, i), *value, nullptr, true) == Step::kRetry) return Step::kRetry;
+    const GAddr o = layout.object_of(b, i);
+    uint64_t version = 0;
+    if (read(o, *value, &version, true) == Step::kRetry) return Step::kRetry;
     if (!result.ok()) return Step::kDone;
     if (!Layout::is_entry(*value)) return Step::kRetry;  // the slot was reused
     // The object's own lengths: the slot's may be older than the object.
@@ -90,6 +98,7 @@ struct Pass {
       mismatched = true;
       return Step::kDone;
     }
+    hit = {o.raw(), version};
     const auto v = Layout::object_value(*value);
     const size_t off = static_cast<size_t>(v.data() - value->data()), len = v.size();
     value->erase(value->begin(), value->begin() + static_cast<std::ptrdiff_t>(off));
@@ -97,13 +106,15 @@ struct Pass {
     return Step::kDone;
   }
 
-  // Searches one bucket copy: kDone with result set if found.
-  Step search(const std::byte* b, bool* found) {
+  // Searches one bucket copy (bucket `at`, version `version`): kDone with
+  // result set if found.
+  Step search(const std::byte* b, GAddr at, uint64_t version, bool* found) {
     for (int i = layout.find(b, hash, key); i >= 0; i = layout.find(b, hash, key, static_cast<uint32_t>(i) + 1)) {
       const auto slot = static_cast<uint32_t>(i);
       if (layout.is_inline(layout.slot(b, slot))) {
         const auto v = layout.inline_value(b, slot);
         value->assign(v.begin(), v.end());
+        hit = {at.raw(), version};
         *found = true;
         return Step::kDone;
       }
@@ -125,6 +136,13 @@ struct Pass {
       if (v != seen.at(i).second) return Step::kRetry;
     }
     result = Status::NotFound("key not in the hash table");
+    // The miss rests on every bucket of the chain: all held the versions
+    // read when the last one was read.
+    if (txn.recording_history()) {
+      std::vector<std::pair<uint64_t, uint64_t>> reads;
+      for (size_t i = 0; i < seen.size(); ++i) reads.emplace_back(seen.at(i).first.raw(), seen.at(i).second);
+      txn.record_lockfree(start_ns, reads);
+    }
     return Step::kDone;
   }
 
@@ -145,7 +163,8 @@ struct Pass {
       }
       ++info.buckets;
       bool found = false;
-      if (search(buf.data(), &found) == Step::kRetry) return Step::kRetry;
+      if (search(buf.data(), a, v, &found) == Step::kRetry) return Step::kRetry;
+      if (found && result.ok()) txn.record_lockfree(start_ns, {&hit, 1});
       if (found || !result.ok()) return Step::kDone;
       seen.add(a, v);
       const uint64_t next = layout.head(buf.data()).overflow;
@@ -164,7 +183,8 @@ Status HashTable::lookup(Context& ctx, TxnEngine& txn, std::span<const std::byte
   HashOpInfo local;
   HashOpInfo& in = info ? *info : local;
   in = {};
-  Pass p{ctx, txn, *this, Layout(*this), hash_key(key), key, value, in, Status::OK()};
+  const uint64_t start = txn.recording_history() ? txn.now_ns() : 0;
+  Pass p{ctx, txn, *this, Layout(*this), hash_key(key), key, value, in, start, Status::OK()};
   for (uint32_t i = 0; i < kLookupAttempts; ++i) {
     if (p.run() == Step::kDone) return p.result;
     in.buckets = 0;

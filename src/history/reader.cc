@@ -23,13 +23,13 @@ struct LineBuf {
 
 }  // namespace
 
-Result<std::vector<HistoryRecord>> read_history_file(const std::string& path) {
-  std::vector<HistoryRecord> out;
+Result<History> read_history_file(const std::string& path) {
+  History out;
   REMORA_RETURN_IF_ERROR(append_history_file(path, &out));
   return out;
 }
 
-Status append_history_file(const std::string& path, std::vector<HistoryRecord>* out) {
+Status append_history_file(const std::string& path, History* out) {
   std::unique_ptr<FILE, FileCloser> f(fopen(path.c_str(), "re"));
   if (!f) return Status::IoError(fmt::format("{}: {}", path, strerror(errno)));
   LineBuf buf;
@@ -39,9 +39,8 @@ Status append_history_file(const std::string& path, std::vector<HistoryRecord>* 
     std::string_view line(buf.data, static_cast<size_t>(n));
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    Result<HistoryRecord> r = parse_history_line(line);
-    if (!r.ok()) return Status::InvalidArgument(fmt::format("{}:{}: {}", path, line_no, r.status().message()));
-    out->push_back(std::move(r).value());
+    Status st = parse_history_line(line, out);
+    if (!st.ok()) return Status::InvalidArgument(fmt::format("{}:{}: {}", path, line_no, st.message()));
   }
   if (ferror(f.get())) return Status::IoError(fmt::format("{}:{}: read failed", path, line_no + 1));
   return Status::OK();

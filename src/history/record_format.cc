@@ -51,11 +51,30 @@ void format_history_line(const HistoryRecord& r, std::string* out) {
   put(out, r.start_ns);
   out->append(",\"end\":");
   put(out, r.end_ns);
-  out->append(r.committed ? ",\"outcome\":\"commit\",\"reads\":" : ",\"outcome\":\"abort\",\"reads\":");
+  switch (r.outcome) {
+    case TxOutcome::kCommit: out->append(",\"outcome\":\"commit\""); break;
+    case TxOutcome::kAbort: out->append(",\"outcome\":\"abort\""); break;
+    case TxOutcome::kUnknown: out->append(",\"outcome\":\"unknown\""); break;
+  }
+  // Written only when set, so transaction lines keep their old form.
+  if (r.lockfree) out->append(",\"kind\":\"lockfree\"");
+  out->append(",\"reads\":");
   format_pairs(r.reads, out);
   out->append(",\"writes\":");
   format_pairs(r.writes, out);
   out->append("}\n");
+}
+
+void format_history_line(const HistoryLoad& l, std::string* out) {
+  out->append("{\"load\":{\"from\":\"0x");
+  put(out, l.from, 16);
+  out->append("\",\"count\":");
+  put(out, l.count);
+  out->append(",\"stride\":");
+  put(out, l.stride);
+  out->append(",\"version\":");
+  put(out, l.version);
+  out->append("}}\n");
 }
 
 }  // namespace remora

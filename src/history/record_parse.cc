@@ -14,25 +14,42 @@ class LineParser {
  public:
   explicit LineParser(std::string_view s) : s_(s) {}
 
-  Result<HistoryRecord> parse() {
+  // A transaction line into out->records, a load line into out->loads.
+  Status parse(History* out) {
+    REMORA_RETURN_IF_ERROR(expect('{'));
+    std::string_view key;
+    REMORA_RETURN_IF_ERROR(string(&key));
+    REMORA_RETURN_IF_ERROR(expect(':'));
+    if (key == "load") {
+      HistoryLoad l;
+      REMORA_RETURN_IF_ERROR(load(&l));
+      REMORA_RETURN_IF_ERROR(expect('}'));
+      REMORA_RETURN_IF_ERROR(end_of_line());
+      out->loads.push_back(l);
+      return Status::OK();
+    }
     HistoryRecord r;
     unsigned seen = 0;
-    REMORA_RETURN_IF_ERROR(expect('{'));
-    do {
-      std::string_view key;
+    REMORA_RETURN_IF_ERROR(field(key, &r, &seen));
+    while (accept(',')) {
       REMORA_RETURN_IF_ERROR(string(&key));
       REMORA_RETURN_IF_ERROR(expect(':'));
       REMORA_RETURN_IF_ERROR(field(key, &r, &seen));
-    } while (accept(','));
+    }
     REMORA_RETURN_IF_ERROR(expect('}'));
-    skip_ws();
-    if (pos_ != s_.size()) return error("trailing characters after the object");
-    if (seen != 0x3f) return error(fmt::format("missing key '{}'", kKeys[missing_key(seen)]));
-    return r;
+    REMORA_RETURN_IF_ERROR(end_of_line());
+    if ((seen & kRequired) != kRequired) return error(fmt::format("missing key '{}'", kKeys[missing_key(seen)]));
+    if (r.lockfree && (r.outcome != TxOutcome::kCommit || !r.writes.empty()))
+      return error("a lockfree read must have outcome \"commit\" and no writes");
+    out->records.push_back(std::move(r));
+    return Status::OK();
   }
 
  private:
-  static constexpr std::string_view kKeys[] = {"tx", "start", "end", "outcome", "reads", "writes"};
+  // "kind" is optional (absent: a transaction attempt).
+  static constexpr std::string_view kKeys[] = {"tx", "start", "end", "outcome", "reads", "writes", "kind"};
+  static constexpr unsigned kRequired = 0x3f;
+  static constexpr std::string_view kLoadKeys[] = {"from", "count", "stride", "version"};
 
   static size_t missing_key(unsigned seen) {
     size_t i = 0;
@@ -40,7 +57,14 @@ class LineParser {
     return i;
   }
 
+  Status end_of_line() {
+    skip_ws();
+    if (pos_ != s_.size()) return error("trailing characters after the object");
+    return Status::OK();
+  }
+
   Status field(std::string_view key, HistoryRecord* r, unsigned* seen) {
+    if (key == "load") return error("'load' must be the only key of its line");
     size_t i = 0;
     while (i < std::size(kKeys) && kKeys[i] != key) ++i;
     if (i == std::size(kKeys)) return error(fmt::format("unknown key '{}'", key));
@@ -50,10 +74,39 @@ class LineParser {
       case 0: return tx_id(&r->tx);
       case 1: return number(&r->start_ns);
       case 2: return number(&r->end_ns);
-      case 3: return outcome(&r->committed);
+      case 3: return outcome(&r->outcome);
       case 4: return pairs(&r->reads);
-      default: return pairs(&r->writes);
+      case 5: return pairs(&r->writes);
+      default: return kind(&r->lockfree);
     }
+  }
+
+  // {"from":"0x<hex>","count":N,"stride":S,"version":V}, every key required.
+  Status load(HistoryLoad* l) {
+    REMORA_RETURN_IF_ERROR(expect('{'));
+    unsigned seen = 0;
+    do {
+      std::string_view key;
+      REMORA_RETURN_IF_ERROR(string(&key));
+      REMORA_RETURN_IF_ERROR(expect(':'));
+      size_t i = 0;
+      while (i < std::size(kLoadKeys) && kLoadKeys[i] != key) ++i;
+      if (i == std::size(kLoadKeys)) return error(fmt::format("unknown load key '{}'", key));
+      if (seen & (1u << i)) return error(fmt::format("duplicate load key '{}'", key));
+      seen |= 1u << i;
+      const size_t at = pos_;
+      switch (i) {
+        case 0: REMORA_RETURN_IF_ERROR(address(&l->from)); break;
+        case 1: REMORA_RETURN_IF_ERROR(number(&l->count)); break;
+        case 2: REMORA_RETURN_IF_ERROR(number(&l->stride)); break;
+        default: REMORA_RETURN_IF_ERROR(number(&l->version)); break;
+      }
+      if ((i == 1 || i == 2) && (i == 1 ? l->count : l->stride) == 0)
+        return error_at(at, fmt::format("load {} must be at least 1", key));
+    } while (accept(','));
+    REMORA_RETURN_IF_ERROR(expect('}'));
+    if (seen != 0xf) return error(fmt::format("missing load key '{}'", kLoadKeys[missing_key(seen)]));
+    return Status::OK();
   }
 
   Status tx_id(TxId* out) {
@@ -65,13 +118,26 @@ class LineParser {
     return Status::OK();
   }
 
-  Status outcome(bool* committed) {
+  Status outcome(TxOutcome* out) {
     std::string_view text;
     REMORA_RETURN_IF_ERROR(string(&text));
-    if (text != "commit" && text != "abort") {
-      return error(fmt::format("outcome '{}': want \"commit\" or \"abort\"", text));
+    if (text == "commit") {
+      *out = TxOutcome::kCommit;
+    } else if (text == "abort") {
+      *out = TxOutcome::kAbort;
+    } else if (text == "unknown") {
+      *out = TxOutcome::kUnknown;
+    } else {
+      return error(fmt::format("outcome '{}': want \"commit\", \"abort\" or \"unknown\"", text));
     }
-    *committed = text == "commit";
+    return Status::OK();
+  }
+
+  Status kind(bool* lockfree) {
+    std::string_view text;
+    REMORA_RETURN_IF_ERROR(string(&text));
+    if (text != "tx" && text != "lockfree") return error(fmt::format("kind '{}': want \"tx\" or \"lockfree\"", text));
+    *lockfree = text == "lockfree";
     return Status::OK();
   }
 
@@ -155,6 +221,13 @@ class LineParser {
 
 }  // namespace
 
-Result<HistoryRecord> parse_history_line(std::string_view line) { return LineParser(line).parse(); }
+Status parse_history_line(std::string_view line, History* out) { return LineParser(line).parse(out); }
+
+Result<HistoryRecord> parse_history_line(std::string_view line) {
+  History h;
+  REMORA_RETURN_IF_ERROR(LineParser(line).parse(&h));
+  if (h.records.empty()) return Status::InvalidArgument("column 1: a load line, not a transaction");
+  return std::move(h.records.front());
+}
 
 }  // namespace remora

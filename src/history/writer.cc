@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "remora/history/history.h"
+#include "remora/txn/store.h"
 
 namespace remora {
 namespace {
@@ -66,12 +67,13 @@ HistoryWriter::ThreadBuffer* HistoryWriter::buffer_of_this_thread() {
   return b;
 }
 
-void HistoryWriter::append(const HistoryRecord& r) {
+template <typename F>
+void HistoryWriter::append_with(F&& format) {
   ThreadBuffer* b = buffer_of_this_thread();
   std::string full;
   {
     std::lock_guard lock(b->mu);  // contended only by flush()
-    format_history_line(r, &b->data);
+    format(&b->data);
     if (b->data.size() < kBufferBytes) return;
     full.swap(b->data);
     b->data.swap(b->spare);
@@ -83,6 +85,18 @@ void HistoryWriter::append(const HistoryRecord& r) {
   full.clear();
   std::lock_guard lock(b->mu);
   if (b->spare.capacity() == 0) b->spare.swap(full);
+}
+
+void HistoryWriter::append(const HistoryRecord& r) {
+  append_with([&](std::string* out) { format_history_line(r, out); });
+}
+
+void HistoryWriter::append_load(const HistoryLoad& l) {
+  append_with([&](std::string* out) { format_history_line(l, out); });
+}
+
+void HistoryWriter::append_tables(const Store& store) {
+  for (const Table& t : store.tables()) append_load({t.base.raw(), t.rows, t.stride, Store::kLoadVersion});
 }
 
 Status HistoryWriter::flush() {

@@ -138,7 +138,9 @@ Status TxnEngine::validate(Context& ctx, Tx& tx, bool during_execution) {
       REMORA_RETURN_IF_ERROR(w.add_entry({e->addr.raw(), e->seen, 0, 0, 0}, {}));
     }
   }
+  stats_.validated_one_sided += one_sided.size();
   REMORA_RETURN_IF_ERROR(validate_one_sided(ctx, one_sided));
+  stats_.validate_rpcs += rpcs.size();
   return send(ctx, rpcs);
 }
 

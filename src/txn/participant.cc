@@ -122,11 +122,13 @@ void Participant::unlock(const MsgView& logged, size_t count) {
 }
 
 Status Participant::validate(const MsgView& m) {
+  ++stats_.validations_served;
   for (const EntryView& ev : m.entries) {
     const GAddr a = GAddr::from_raw(ev.h.addr);
     const std::byte* o = store_.local_object(a, obj::kHeaderSize);
     if (!o) return Status::OutOfRange(fmt::format("{} is not an object of this node", a.to_string()));
     const uint64_t now = obj::load_word(o);
+    stats_.validations_refused += now != ev.h.expected;
     if (now != ev.h.expected)
       return Status::Conflict(fmt::format("validation of {} failed: {} at version {}, read at {}",
                                           a.to_string(), obj::locked(now) ? "locked" : "changed",
@@ -236,8 +238,19 @@ void Participant::apply_to_replica(const EntryView& e) {
     if (!obj::allocated(e.h.new_word) && slabs_.slot_for(e.h.size) == 0)
       store_.raise_replica_floor(a, bytes, v);
   } else {
+    if (!obj::allocated(e.h.new_word) && v <= obj::version(w)) zero_freed_tail(o, e.h.size);
     obj::store_word(o, w);
   }
+}
+
+// A free that arrives after a later life of the same slot: the primary
+// zeroed the freed object's bytes before that life wrote its own, so what
+// lies past the later object and within the freed one is zero there too.
+// REQUIRES: the replica word's lock bit is held.
+void Participant::zero_freed_tail(std::byte* o, uint32_t freed_size) {
+  const obj::Header h = obj::header_of(o);
+  const uint32_t live = obj::footprint(h.size), freed = obj::footprint(freed_size);
+  if (freed > live) std::memset(o + live, 0, freed - live);
 }
 
 Status Participant::catalog(std::span<const std::byte> req, std::vector<std::byte>& resp) {

@@ -54,6 +54,7 @@ class Participant {
   Status release(const MsgView& m);
   void truncate(std::span<const TxId> ids);
   void apply_to_replica(const EntryView& e);
+  void zero_freed_tail(std::byte* o, uint32_t freed_size);
   void unlock(const MsgView& logged, size_t count);
   Status catalog(std::span<const std::byte> req, std::vector<std::byte>& resp);
 

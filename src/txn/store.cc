@@ -108,7 +108,7 @@ Result<Table> Store::create_table(const std::string& name, uint32_t rows, uint32
   for (uint32_t i = 0; i < rows; ++i) {
     std::fill(payload.begin(), payload.end(), std::byte{0});
     if (init) init(i, payload);
-    obj::write_body(local_object(base->plus(i * stride), stride), obj::kAllocBit | 1, payload);
+    obj::write_body(local_object(base->plus(i * stride), stride), obj::kAllocBit | kLoadVersion, payload);
   }
   Table t{name, *base, rows, size, stride};
   std::lock_guard lock(catalog_mu_);
@@ -122,6 +122,13 @@ Result<Table> Store::table(const std::string& name) const {
   if (it == catalog_.end())
     return Status::NotFound(fmt::format("node {} has no table \"{}\"", self(), name));
   return it->second;
+}
+
+std::vector<Table> Store::tables() const {
+  std::lock_guard lock(catalog_mu_);
+  std::vector<Table> out;
+  for (const auto& [name, t] : catalog_) out.push_back(t);
+  return out;
 }
 
 Status Store::push_replicas(Engine& e) {

@@ -101,7 +101,7 @@ Status TxnEngine::attempt(Context& ctx, FunctionRef<Status(Tx&)> fn, AbortCause*
     st = commit(ctx, tx, cause);
   }
   if (!st.ok()) release_fresh(tx);
-  record(tx, start, st.ok());
+  record(tx, start, st.ok() ? TxOutcome::kCommit : tx.unknown_ ? TxOutcome::kUnknown : TxOutcome::kAbort);
   return st;
 }
 
@@ -111,15 +111,17 @@ void TxnEngine::release_fresh(Tx& tx) {
     if (e.fresh) slabs_->give_back(e.addr, e.size);
 }
 
-void TxnEngine::record(const Tx& tx, uint64_t start, bool committed) {
+void TxnEngine::record(const Tx& tx, uint64_t start, TxOutcome outcome) {
   if (!options_.history && !options_.history_sink) return;
   HistoryRecord r;
   r.tx = tx.id_;
   r.start_ns = start;
-  r.committed = committed;
+  r.outcome = outcome;
+  // An unknown outcome lists the writes it would have installed.
+  const bool writes = outcome != TxOutcome::kAbort;
   for (const Tx::Entry& e : tx.entries_) {
     if (e.read) r.reads.emplace_back(e.addr.raw(), obj::version(e.seen));
-    if (committed && e.written) r.writes.emplace_back(e.addr.raw(), obj::version(e.new_word()));
+    if (writes && e.written) r.writes.emplace_back(e.addr.raw(), obj::version(e.new_word()));
   }
   r.end_ns = now_ns();
   if (options_.history) options_.history->append(r);
@@ -183,7 +185,7 @@ Status TxnEngine::read_object(Context& ctx, GAddr a, std::span<std::byte> out, A
   }
 }
 
-Status TxnEngine::lockfree_read_bytes(Context& ctx, GAddr a, std::span<std::byte> out, uint64_t* version) {
+Status TxnEngine::lockfree_read_unrecorded(Context& ctx, GAddr a, std::span<std::byte> out, uint64_t* version) {
   // Objects that fit (the hot path: hash-table buckets, rows) are read
   // straight into the coroutine's scratch and checked there; larger ones
   // go through the heap.
@@ -199,11 +201,11 @@ Status TxnEngine::lockfree_read_bytes(Context& ctx, GAddr a, std::span<std::byte
   AbortCause cause;
   REMORA_RETURN_IF_ERROR(read_object(ctx, a, copy, &cause));
   const obj::Header h = obj::header_of(copy.data());
+  if (version) *version = obj::version(h.word);  // a free object's too: the history records it
   if (!obj::allocated(h.word)) return Status::NotFound(fmt::format("{} is not allocated", a.to_string()));
   if (h.size != out.size())
     return Status::InvalidArgument(fmt::format("{} holds {} B, read asked for {}", a.to_string(), h.size, out.size()));
   std::memcpy(out.data(), copy.data() + obj::kHeaderSize, out.size());
-  if (version) *version = obj::version(h.word);
   return Status::OK();
 }
 

@@ -63,6 +63,7 @@ struct DsNode {
       auto h = HistoryWriter::open(history_dir, id);
       if (!h.ok()) return h.status();
       history = std::move(*h);
+      history->append_tables(*store);
     }
     txns.resize(node->threads());
     REMORA_RETURN_IF_ERROR(node->run([&](Engine& e) -> Status {

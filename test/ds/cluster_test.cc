@@ -71,6 +71,8 @@ TEST(DsClusterTest, SharedKeysFromAllNodesStayConsistent) {
   ASSERT_OK(result);
   EXPECT_TRUE(result->ok()) << result->summary();
   EXPECT_GE(result->committed, committed);
+  EXPECT_TRUE(result->strict) << "the bucket arrays are load records";
+  EXPECT_GT(result->lockfree, 0u) << "lookups are recorded";
   if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 

@@ -40,7 +40,7 @@ std::string line(uint64_t seq, uint64_t start, uint64_t end, uint64_t read_v, bo
   r.tx = TxId{1, 0, 0, seq};
   r.start_ns = start;
   r.end_ns = end;
-  r.committed = true;
+  r.outcome = TxOutcome::kCommit;
   r.reads = {{0x40, read_v}};
   if (write) r.writes = {{0x40, read_v + 1}};
   std::string s;
@@ -73,6 +73,38 @@ TEST_F(HistcheckCli, ViolationExitsOneAndPrintsTheCycle) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("1.0.0.2 -rw-> 1.0.0.1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"ok\":false"), std::string::npos) << r.out;
+}
+
+TEST_F(HistcheckCli, LoadRecordsMakeItStrictAndTheSummaryCountsThem) {
+  std::string load;
+  format_history_line(HistoryLoad{0x40, 4, 64, 0}, &load);
+  HistoryRecord lf;
+  lf.tx = TxId{1, 0, 0, 9};
+  lf.start_ns = 50;
+  lf.end_ns = 60;
+  lf.outcome = TxOutcome::kCommit;
+  lf.lockfree = true;
+  lf.reads = {{0x40, 2}};
+  std::string lf_line;
+  format_history_line(lf, &lf_line);
+  tmp_.write("node-0.jsonl", load + line(1, 10, 20, 0, true) + lf_line);
+  tmp_.write("node-1.jsonl", line(2, 30, 40, 1, true));
+  CliRun r = run_histcheck(tmp_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("4 objects loaded (1 load records)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 lock-free reads"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("warning"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"unknown\":0,\"unknown_committed\":0,\"lockfree\":1,\"loaded\":4,\"strict\":true}"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(HistcheckCli, WithoutLoadRecordsItWarns) {
+  tmp_.write("node-0.jsonl", line(1, 10, 20, 0, true));
+  CliRun r = run_histcheck(tmp_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("histcheck: warning: no load records"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"strict\":false"), std::string::npos) << r.out;
 }
 
 TEST_F(HistcheckCli, BadInputExitsTwo) {

@@ -38,7 +38,7 @@ std::vector<HistoryRecord> serial_history(uint64_t seed, const GenOptions& o) {
     uint64_t point = 1000 + 100 * i;
     r.start_ns = point - (o.overlap ? rnd(400) : 40);
     r.end_ns = point + (o.overlap ? rnd(400) : 40);
-    r.committed = rnd(10) != 0;
+    r.outcome = rnd(10) != 0 ? TxOutcome::kCommit : TxOutcome::kAbort;
     unsigned ops = 1 + static_cast<unsigned>(rnd(o.max_ops));
     std::vector<bool> used(o.objects, false);
     for (unsigned k = 0; k < ops; ++k) {
@@ -51,7 +51,7 @@ std::vector<HistoryRecord> serial_history(uint64_t seed, const GenOptions& o) {
       if (!blind && rnd(2) == 0) continue;
       uint64_t next = version[obj] + 1 + rnd(3);
       r.writes.push_back({addr, next});
-      if (r.committed) version[obj] = next;
+      if (r.committed()) version[obj] = next;
     }
     out.push_back(std::move(r));
   }
@@ -84,13 +84,13 @@ TEST(HistcheckRandom, InjectedStaleReadFails) {
     // later overwrote, and make it read the version before.
     std::map<uint64_t, std::vector<uint64_t>> written;  // object -> versions
     for (const HistoryRecord& r : h) {
-      if (!r.committed) continue;
+      if (!r.committed()) continue;
       for (const auto& [a, v] : r.writes) written[a].push_back(v);
     }
     for (auto& [a, vs] : written) std::sort(vs.begin(), vs.end());
     bool done = false;
     for (HistoryRecord& r : h) {
-      if (!r.committed || done) continue;
+      if (!r.committed() || done) continue;
       for (auto& [a, v] : r.reads) {
         auto& vs = written[a];
         auto it = std::lower_bound(vs.begin(), vs.end(), v);

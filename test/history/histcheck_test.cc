@@ -17,7 +17,7 @@ HistoryRecord tx(uint64_t seq, uint64_t start, uint64_t end, Pairs reads, Pairs 
   r.tx = TxId{1, 0, 0, seq};
   r.start_ns = start;
   r.end_ns = end;
-  r.committed = commit;
+  r.outcome = commit ? TxOutcome::kCommit : TxOutcome::kAbort;
   r.reads = std::move(reads);
   r.writes = std::move(writes);
   return r;
@@ -169,17 +169,17 @@ TEST(HistcheckLoad, ReadsEveryNodeFileOfADirectory) {
   tmp.write("node-0.jsonl", a);
   tmp.write("node-1.jsonl", b);
   tmp.write("notes.txt", "not a history");
-  Result<std::vector<HistoryRecord>> recs = load_history({tmp.path()});
+  Result<History> recs = load_history({tmp.path()});
   ASSERT_OK(recs);
-  EXPECT_EQ(recs->size(), 2u);
+  EXPECT_EQ(recs->records.size(), 2u);
   recs = load_history({tmp.path() + "/node-1.jsonl"});
   ASSERT_OK(recs);
-  EXPECT_EQ(recs->size(), 1u);
+  EXPECT_EQ(recs->records.size(), 1u);
 }
 
 TEST(HistcheckLoad, ErrorsNameTheProblem) {
   testing::TempDir tmp;
-  Result<std::vector<HistoryRecord>> recs = load_history({tmp.path()});
+  Result<History> recs = load_history({tmp.path()});
   ASSERT_FALSE(recs.ok());
   EXPECT_EQ(recs.status().code(), Code::kNotFound);
   std::string bad = tmp.write("node-3.jsonl", "{\"tx\":\"1.2.3.4\"\n");

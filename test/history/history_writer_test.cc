@@ -19,9 +19,9 @@ HistoryRecord record(uint16_t thread, uint64_t seq) {
   r.tx = TxId{1, 4, thread, seq};
   r.start_ns = history_clock_ns();
   r.end_ns = r.start_ns + seq;
-  r.committed = seq % 3 != 0;
+  r.outcome = seq % 3 != 0 ? TxOutcome::kCommit : TxOutcome::kAbort;
   r.reads = {{0x0004000100000000ull + 64 * (seq % 100), seq}, {0x40, seq / 2}};
-  if (r.committed) r.writes = {{0x0004000100000000ull + 64 * (seq % 100), seq + 1}};
+  if (r.committed()) r.writes = {{0x0004000100000000ull + 64 * (seq % 100), seq + 1}};
   return r;
 }
 
@@ -38,15 +38,15 @@ TEST(HistoryWriter, CreatesDirectoryAndRoundTrips) {
       (*w)->append(written.back());
     }
     ASSERT_OK((*w)->flush());
-    Result<std::vector<HistoryRecord>> mid = read_history_file(dir + "/node-4.jsonl");
+    Result<History> mid = read_history_file(dir + "/node-4.jsonl");
     ASSERT_OK(mid);
-    EXPECT_EQ(mid->size(), 100u);
+    EXPECT_EQ(mid->records.size(), 100u);
     written.push_back(record(1, 100));
     (*w)->append(written.back());
   }  // the destructor flushes the last record
-  Result<std::vector<HistoryRecord>> back = read_history_file(history_file_path(dir, 4));
+  Result<History> back = read_history_file(history_file_path(dir, 4));
   ASSERT_OK(back);
-  EXPECT_EQ(*back, written);
+  EXPECT_EQ(back->records, written);
 }
 
 TEST(HistoryWriter, OpenTruncatesAnOldFile) {
@@ -57,9 +57,9 @@ TEST(HistoryWriter, OpenTruncatesAnOldFile) {
     ASSERT_OK(w);
     (*w)->append(record(0, 1));
   }
-  Result<std::vector<HistoryRecord>> back = read_history_file(tmp.path() + "/node-2.jsonl");
+  Result<History> back = read_history_file(tmp.path() + "/node-2.jsonl");
   ASSERT_OK(back);
-  EXPECT_EQ(back->size(), 1u);
+  EXPECT_EQ(back->records.size(), 1u);
 }
 
 TEST(HistoryWriter, UnusableDirectoryIsAnIoErrorNamingIt) {
@@ -115,11 +115,11 @@ TEST(HistoryWriter, ConcurrentAppendsKeepEveryLineWhole) {
   std::printf("[ info ] %d threads x %lu appends: %.0f ns per append (wall / total appends)\n", kThreads,
               static_cast<unsigned long>(kPerThread), ns / (kThreads * kPerThread));
 
-  Result<std::vector<HistoryRecord>> back = read_history_file(writer->path());
+  Result<History> back = read_history_file(writer->path());
   ASSERT_OK(back);
-  ASSERT_EQ(back->size(), kThreads * kPerThread);
+  ASSERT_EQ(back->records.size(), kThreads * kPerThread);
   std::set<std::pair<uint16_t, uint64_t>> seen;
-  for (const HistoryRecord& r : *back) {
+  for (const HistoryRecord& r : back->records) {
     EXPECT_EQ(r.reads, samples[r.tx.thread].reads);
     seen.insert({r.tx.thread, r.tx.seq});
   }

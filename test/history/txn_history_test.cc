@@ -1,7 +1,8 @@
-// Recorded histories of the real transaction layer: contended transfers and
-// audits on three in-process nodes (loopback fabric, all coroutines in the
-// test's thread) must pass the checker; the same history with one read
-// moved to an older version must not.
+// Recorded histories of the real transaction layer: contended transfers,
+// audits and lock-free reads on three in-process nodes (loopback fabric, all
+// coroutines in the test's thread, the tables as load records) must pass
+// the checker; the same history with one read moved to an older version
+// must not.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +48,7 @@ class TxnHistoryTest : public ::testing::Test {
       });
       ASSERT_OK(t);
       for (uint32_t r = 0; r < kRowsPerNode; ++r) accounts_.push_back(t->row(r));
+      writer_->append_tables(c_->store(n));
     }
   }
 
@@ -78,13 +80,18 @@ class TxnHistoryTest : public ::testing::Test {
       });
       EXPECT_OK(st);
       if (st.ok()) ++committed_;
+      // A lock-free read now and then: recorded, checked like the rest.
+      if (rng() % 2 == 0) {
+        auto r = c_->txn(n).lockfree_read<Account>(ctx, accounts_[b]);
+        if (r.ok()) ++lockfree_ok_;
+      }
       if (st.ok() && audit) {
         EXPECT_EQ(total, kInitial * static_cast<int64_t>(accounts_.size()));
       }
     }
   }
 
-  Result<std::vector<HistoryRecord>> run_workload() {
+  Result<History> run_workload() {
     for (NodeId n = 0; n < c_->config().nodes.size(); ++n) {
       for (int k = 0; k < kCoroutinesPerNode; ++k) {
         c_->worker(n).spawn([this, n, k](Context& ctx) { client(n, ctx, n * 100u + static_cast<uint64_t>(k)); });
@@ -100,6 +107,7 @@ class TxnHistoryTest : public ::testing::Test {
   std::unique_ptr<TxnLoopback> c_;
   std::vector<GAddr> accounts_;
   uint64_t committed_ = 0;
+  uint64_t lockfree_ok_ = 0;
 };
 
 // Moves one committed read-modify-write's read back to the version before
@@ -107,13 +115,13 @@ class TxnHistoryTest : public ::testing::Test {
 bool inject_skipped_version(std::vector<HistoryRecord>* h) {
   std::map<uint64_t, std::vector<uint64_t>> versions;  // object -> versions read or written
   for (const HistoryRecord& r : *h) {
-    if (!r.committed) continue;
+    if (!r.committed()) continue;
     for (const auto& [a, v] : r.reads) versions[a].push_back(v);
     for (const auto& [a, v] : r.writes) versions[a].push_back(v);
   }
   for (auto& [a, vs] : versions) std::sort(vs.begin(), vs.end());
   for (HistoryRecord& r : *h) {
-    if (!r.committed || r.writes.empty()) continue;
+    if (!r.committed() || r.writes.empty()) continue;
     for (auto& [a, v] : r.reads) {
       const std::vector<uint64_t>& vs = versions[a];
       auto it = std::lower_bound(vs.begin(), vs.end(), v);
@@ -126,7 +134,7 @@ bool inject_skipped_version(std::vector<HistoryRecord>* h) {
 }
 
 TEST_F(TxnHistoryTest, ContendedHistoryIsStrictlySerializable) {
-  Result<std::vector<HistoryRecord>> h = run_workload();
+  Result<History> h = run_workload();
   ASSERT_OK(h);
   Result<histcheck::CheckResult> r = histcheck::check_history(*h);
   ASSERT_OK(r);
@@ -137,8 +145,12 @@ TEST_F(TxnHistoryTest, ContendedHistoryIsStrictlySerializable) {
   for (NodeId n = 0; n < c_->config().nodes.size(); ++n) attempts += c_->txn(n).stats().attempts;
   EXPECT_EQ(r->transactions, attempts);
   EXPECT_GT(r->edges_rw, 0u);
+  EXPECT_TRUE(r->strict);
+  EXPECT_EQ(r->loaded, accounts_.size());
+  EXPECT_GE(r->lockfree, lockfree_ok_);
+  EXPECT_GT(lockfree_ok_, 0u);
 
-  ASSERT_TRUE(inject_skipped_version(&h.value()));
+  ASSERT_TRUE(inject_skipped_version(&h->records));
   r = histcheck::check_history(*h);
   ASSERT_OK(r);
   EXPECT_FALSE(r->ok());

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "msg/loopback_cluster.h"
 #include "support/status_matchers.h"
@@ -35,7 +34,9 @@ struct Outcome {
 class RpcTest : public ::testing::Test {
  protected:
   void make(uint32_t nodes, uint32_t ring_size = 4096) {
-    auto c = LoopbackCluster::create(nodes, 1, ring_size);
+    MessengerOptions m;
+    m.now_ns = [this] { return now_.load(); };  // the corrupt-record bound runs on it too
+    auto c = LoopbackCluster::create(nodes, 1, ring_size, m);
     ASSERT_OK(c);
     c_ = std::move(c.value());
     for (NodeId n = 0; n < nodes; ++n) {
@@ -178,6 +179,10 @@ TEST_F(RpcTest, CorruptLinkFailsCallsToThatPeer) {
   ASSERT_OK(call(0, 1, kEcho, "xyz", out, 10s));
   run();
   EXPECT_FALSE(out.status.has_value());  // invalid record: maybe half-written, so it waits
+  now_ += 5'000'000'000;                 // however long (the call's deadline is 10 s)
+  run();
+  EXPECT_FALSE(out.status.has_value());
+  EXPECT_OK(c_->messenger(0).peer_status(1));
   // The answer to a second call lands after it: the first is complete, so
   // corrupt.
   ASSERT_OK(call(0, 1, kEcho, "abc", second, 10s));

@@ -1,8 +1,13 @@
 // Child bodies of the multi-process runtime suite.
 #include "runtime/runtime_bodies.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <atomic>
@@ -157,9 +162,11 @@ struct GoneLog {
 };
 
 // One survivor coroutine: an echo call (even c) or reads until an error.
+// `started` counts the coroutines of this thread that got here; each goes
+// on into its first wait without yielding.
 Status wait_on_victim(Context& ctx, NodeId victim, uint32_t c,
-                      std::chrono::milliseconds call_timeout, std::atomic<uint32_t>& in_flight) {
-  ++in_flight;
+                      std::chrono::milliseconds call_timeout, uint32_t& started) {
+  ++started;
   if (c % 2 == 0) {
     const uint32_t req = c;
     return ctx.call(victim, kEchoMethod, std::as_bytes(std::span(&req, 1)), call_timeout);
@@ -176,26 +183,41 @@ Status wait_on_victim(Context& ctx, NodeId victim, uint32_t c,
 ChildReport survive(Node& n, ChildContext& note, NodeId victim, uint32_t coroutines,
                     std::chrono::milliseconds call_timeout) {
   GoneLog log;
-  std::atomic<uint32_t> in_flight{0};
-  std::atomic<bool> done{false};
+  // Threads whose coroutines all wait on the victim; kAll is added when
+  // run_workers returned (e.g. early, on an error), so the watcher ends.
+  constexpr uint32_t kAll = 1u << 20;
+  std::atomic<uint32_t> threads_waiting{0};
   SteadyClock::time_point waiting_at{};
   const uint32_t expected = n.threads() * coroutines;
   std::thread watcher([&] {  // no blocking calls inside coroutines: note from here
-    while (in_flight.load() < expected && !done.load()) std::this_thread::sleep_for(1ms);
+    for (uint32_t v = threads_waiting.load(); v < n.threads(); v = threads_waiting.load())
+      threads_waiting.wait(v);
     waiting_at = SteadyClock::now();
     note.note("waiting");
   });
+  std::vector<uint32_t> started(n.threads(), 0);
   Status st = n.run_workers([&](Worker& w) {
+    uint32_t* mine = &started[w.engine().index()];
     for (uint32_t c = 0; c < coroutines; ++c)
-      w.spawn([&, c](Context& ctx) -> Status {
-        Status s = wait_on_victim(ctx, victim, c, call_timeout, in_flight);
+      w.spawn([&, c, mine](Context& ctx) -> Status {
+        Status s = wait_on_victim(ctx, victim, c, call_timeout, *mine);
         std::lock_guard<std::mutex> g(log.mu);
         ++log.ended[std::string(code_name(s.code()))];
         log.last_end = SteadyClock::now();
         return s.code() == Code::kPeerGone ? Status::OK() : s;
       });
+    // Runs after every coroutine above reached its first wait: coroutines
+    // of one thread take turns, and each suspends there right after
+    // counting itself.
+    w.spawn([&, mine](Context& ctx) -> Status {
+      while (*mine < coroutines) ctx.yield();
+      threads_waiting.fetch_add(1);
+      threads_waiting.notify_all();
+      return Status::OK();
+    });
   });
-  done = true;
+  threads_waiting.fetch_add(kAll);
+  threads_waiting.notify_all();
   watcher.join();
   std::vector<std::string> ended;
   for (const auto& [code, count] : log.ended)
@@ -208,8 +230,41 @@ ChildReport survive(Node& n, ChildContext& note, NodeId victim, uint32_t corouti
 
 }  // namespace
 
+ChildGate::ChildGate() {
+  // Non-blocking: waiters poll, then race for the bytes.
+  if (::pipe2(fds_, O_NONBLOCK) != 0) throw std::runtime_error("pipe failed");
+}
+
+ChildGate::~ChildGate() {
+  for (int fd : fds_)
+    if (fd >= 0) ::close(fd);
+}
+
+Status ChildGate::open(uint32_t waiters) const {
+  const std::vector<char> bytes(waiters, 'g');
+  if (::write(fds_[1], bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+    return Status::Internal(fmt::format("gate write: {}", std::strerror(errno)));
+  return Status::OK();
+}
+
+Status ChildGate::wait(std::chrono::milliseconds timeout) const {
+  const auto give_up = SteadyClock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - SteadyClock::now());
+    if (left.count() <= 0) return Status::Timeout("the gate was not opened");
+    pollfd p{fds_[0], POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno != EINTR) return Status::Internal(fmt::format("gate poll: {}", std::strerror(errno)));
+    if (r <= 0) continue;
+    char b;  // another waiter may have taken the byte first: then wait on
+    const ssize_t got = ::read(fds_[0], &b, 1);
+    if (got == 1) return Status::OK();
+  }
+}
+
 ChildBody peer_gone_body(NodeId victim, uint32_t coroutines,
-                         std::chrono::milliseconds call_timeout) {
+                         std::chrono::milliseconds call_timeout, const ChildGate& gate) {
+  const ChildGate* g = &gate;
   return [=](const Config& cfg, NodeId id, ChildContext& ctx) {
     auto node = start_node(cfg, id);
     if (!node.ok()) return ChildReport::from(node.status());
@@ -217,13 +272,19 @@ ChildBody peer_gone_body(NodeId victim, uint32_t coroutines,
     Status st = register_echo(n);
     if (!st.ok()) return ChildReport::from(st.with_context("register echo"));
     if (id != victim) {
-      // The victim may still be polling in its barrier for a moment (and
-      // so answer calls); start once it surely stopped.
-      std::this_thread::sleep_for(300ms);
+      // The victim may still be polling in its barrier (and so answer
+      // calls): start once it has left it.
+      st = g->wait(kBarrier);
+      if (!st.ok()) return ChildReport::from(st.with_context("waiting for the victim"));
       return survive(n, ctx, victim, coroutines, call_timeout);
     }
+    // Out of Node::run: nothing polls this node's rings any more.
+    st = g->open(static_cast<uint32_t>(cfg.nodes.size() - 1));
+    if (!st.ok()) return ChildReport::from(st);
     ctx.note("ready");
-    std::this_thread::sleep_for(call_timeout * 2);  // no polling: calls to us hang
+    // Not an ordering: a cap on how long the victim stays unresponsive if
+    // the test never kills it (calls to it hang meanwhile).
+    std::this_thread::sleep_for(call_timeout * 2);
     return ChildReport::from(Status::Timeout("the victim was never killed"));
   };
 }

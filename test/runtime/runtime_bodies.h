@@ -19,15 +19,36 @@ inline constexpr uint16_t kEchoMethod = 21;
 // "peak_live":[per thread]}.
 ChildBody coroutine_traffic_body(uint32_t coroutines, uint32_t rounds);
 
+// A pipe made by the parent before it forks the children, so that one child
+// can release others (one byte per waiter) with no timing assumption. The
+// parent keeps it open for the test's duration.
+class ChildGate {
+ public:
+  ChildGate();
+  ~ChildGate();
+  ChildGate(const ChildGate&) = delete;
+  ChildGate& operator=(const ChildGate&) = delete;
+  // In a child: lets `waiters` calls of wait() through.
+  Status open(uint32_t waiters) const;
+  // In a child: blocks until open() let this call through; kTimeout after
+  // `timeout`.
+  Status wait(std::chrono::milliseconds timeout) const;
+
+ private:
+  int fds_[2] = {-1, -1};
+};
+
 // Survivors (every node but `victim`) run `coroutines` coroutines per
 // thread: even ones make one echo call to the victim (timeout `call_timeout`),
-// odd ones read from it in a loop until an error; a helper thread notes
-// "waiting" once all of them are in flight. The victim notes "ready" after
-// the warm-up and then stops polling until it is killed. Survivor JSON:
-// {"ended":{"<code>":n,...}, "coroutines", "max_ms" (from "waiting" to the
-// last coroutine's end)}; status OK iff every coroutine ended with kPeerGone.
+// odd ones read from it in a loop until an error; they note "waiting" once
+// every one of them is suspended in its wait. The victim opens `gate` and
+// notes "ready" once it has stopped polling after the warm-up (survivors
+// start only then, so no call is ever answered), then waits to be killed.
+// Survivor JSON: {"ended":{"<code>":n,...}, "coroutines", "max_ms" (from
+// "waiting" to the last coroutine's end)}; status OK iff every coroutine
+// ended with kPeerGone. `gate` must outlive the children.
 ChildBody peer_gone_body(NodeId victim, uint32_t coroutines,
-                         std::chrono::milliseconds call_timeout);
+                         std::chrono::milliseconds call_timeout, const ChildGate& gate);
 
 // One node: run_workers with an invalid option, with an fn that throws, with
 // a coroutine that fails on one thread only, and a clean run. JSON:

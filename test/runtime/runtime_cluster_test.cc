@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <numeric>
-#include <thread>
 #include <vector>
 
 #include "node/node_test_util.h"
@@ -62,12 +61,13 @@ TEST_P(RuntimeClusterTest, PeerKilledWhileCoroutinesWaitGivesPeerGone) {
   s.peer_timeout_ms = 1000;
   auto cfg = make_config(s);
   ASSERT_OK(cfg);
+  const ChildGate gate;  // the victim lets the survivors start
   for (const NodeConfig& n : cfg->nodes)
-    pc_.launch(*cfg, n.id, peer_gone_body(kVictim, kCoroutines, kCallTimeout));
+    pc_.launch(*cfg, n.id, peer_gone_body(kVictim, kCoroutines, kCallTimeout, gate));
   ASSERT_TRUE(pc_.wait_note(kVictim, "ready", 20s)) << pc_.summary();
-  ASSERT_TRUE(pc_.wait_note(0, "waiting", 10s)) << pc_.summary();
-  ASSERT_TRUE(pc_.wait_note(1, "waiting", 10s)) << pc_.summary();
-  std::this_thread::sleep_for(50ms);  // the last coroutines reach their wait
+  // "waiting": every coroutine of that node is suspended in its wait.
+  ASSERT_TRUE(pc_.wait_note(0, "waiting", 20s)) << pc_.summary();
+  ASSERT_TRUE(pc_.wait_note(1, "waiting", 20s)) << pc_.summary();
   pc_.kill(kVictim, SIGKILL);
   pc_.wait_all(kDeadline);
   for (NodeId id : {NodeId{0}, NodeId{1}}) {

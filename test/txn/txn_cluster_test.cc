@@ -78,6 +78,7 @@ TEST_P(TxnClusterTest, BankUnderHeavyContentionKeepsMoneyReplicasAndStrictSerial
   ASSERT_OK(result);
   EXPECT_TRUE(result->ok()) << result->summary();
   EXPECT_GE(result->committed, committed) << "every committed transaction is in the history";
+  EXPECT_TRUE(result->strict) << "the apps write load records";
   EXPECT_GT(result->edges_rw + result->edges_ww + result->edges_wr, 0u);
 }
 

@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "histcheck/load_map.h"
+#include "histcheck/unknowns.h"
+
 namespace remora::histcheck {
 namespace {
 
@@ -26,10 +29,21 @@ bool tx_less(const TxId& a, const TxId& b) {
 
 class Checker {
  public:
-  explicit Checker(const std::vector<HistoryRecord>& in) : in_(in) {}
+  Checker(const std::vector<HistoryRecord>& in, const std::vector<HistoryLoad>& loads) : in_(in), loads_(loads) {}
 
   Result<CheckResult> run() {
+    auto loaded = LoadMap::build(loads_);
+    if (!loaded.ok()) return loaded.status();
+    loaded_ = std::move(*loaded);
+    res_.strict = !loaded_.empty();
+    res_.loaded = loaded_.objects();
+    res_.load_ranges = loaded_.ranges();
     REMORA_RETURN_IF_ERROR(collect());
+    if (!res_.strict && !txs_.empty()) {
+      res_.warnings.push_back(
+          "no load records: the lowest version seen of each object is taken as loaded data, "
+          "so a dirty read of it goes unnoticed");
+    }
     graph_ = std::make_unique<Graph>(static_cast<uint32_t>(2 * txs_.size()));
     graph_->reserve(2 * reads_.size() + writes_.size() + 3 * txs_.size());  // rw+wr, ww, real time
     REMORA_RETURN_IF_ERROR(version_edges());
@@ -46,7 +60,20 @@ class Checker {
 
  private:
   Status collect();
+  Status classify();
   Status version_edges();
+  uint64_t initial_version(uint64_t addr, uint64_t lowest_seen) const {
+    return res_.strict ? loaded_.initial(addr) : lowest_seen;
+  }
+  NodeKind kind_of(uint32_t tx) const {
+    if (txs_[tx]->lockfree) return NodeKind::kLockfree;
+    return txs_[tx]->outcome == TxOutcome::kUnknown ? NodeKind::kUnknown : NodeKind::kTx;
+  }
+  // An unknown that committed may have been applied after its coordinator
+  // gave up: its end bounds nothing, so it gets no outgoing real-time edge.
+  uint64_t effective_end(uint32_t tx) const {
+    return txs_[tx]->outcome == TxOutcome::kUnknown ? UINT64_MAX : txs_[tx]->end_ns;
+  }
   void read_edges();
   void read_edges_of_object(size_t begin, size_t end);
   void real_time_edges();
@@ -71,25 +98,51 @@ class Checker {
   std::string name(uint32_t tx) const { return txs_[tx]->tx.to_string(); }
 
   const std::vector<HistoryRecord>& in_;
-  std::vector<const HistoryRecord*> txs_;  // committed; graph nodes 0..C-1
+  const std::vector<HistoryLoad>& loads_;
+  LoadMap loaded_;
+  // Graph nodes 0..C-1: committed attempts, lock-free reads, then the
+  // unknowns that must have committed.
+  std::vector<const HistoryRecord*> txs_;
   std::vector<Access> writes_, reads_;     // sorted by object, version
   std::unique_ptr<Graph> graph_;           // time nodes C..2C-1
   bool duplicates_ = false;
   CheckResult res_;
 };
 
-Status Checker::collect() {
-  res_.transactions = in_.size();
+// Sorts the records into graph nodes and counts; decides the unknowns.
+Status Checker::classify() {
+  std::vector<const HistoryRecord*> unknown;
   for (const HistoryRecord& r : in_) {
-    if (!r.committed) continue;
-    if (r.end_ns < r.start_ns) {
-      return Status::InvalidArgument(fmt::format("tx {}: end {} before start {}", r.tx.to_string(), r.end_ns, r.start_ns));
+    if (r.lockfree) {
+      if (!r.committed() || !r.writes.empty())
+        return Status::InvalidArgument(fmt::format("lock-free read {} must commit and write nothing", r.tx.to_string()));
+      ++res_.lockfree;
+      txs_.push_back(&r);
+      continue;
     }
-    txs_.push_back(&r);
+    ++res_.transactions;
+    switch (r.outcome) {
+      case TxOutcome::kCommit: ++res_.committed, txs_.push_back(&r); break;
+      case TxOutcome::kAbort: ++res_.aborted; break;
+      case TxOutcome::kUnknown: ++res_.unknown, unknown.push_back(&r); break;
+    }
+  }
+  const std::vector<bool> in = must_have_committed(in_, txs_, unknown);
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    if (in[i]) txs_.push_back(unknown[i]), ++res_.unknown_committed;
+  }
+  for (const HistoryRecord* r : txs_) {
+    if (r->end_ns < r->start_ns) {
+      return Status::InvalidArgument(
+          fmt::format("tx {}: end {} before start {}", r->tx.to_string(), r->end_ns, r->start_ns));
+    }
   }
   if (txs_.size() >= (1u << 31)) return Status::InvalidArgument("more than 2^31 committed transactions");
-  res_.committed = txs_.size();
-  res_.aborted = res_.transactions - res_.committed;
+  return Status::OK();
+}
+
+Status Checker::collect() {
+  REMORA_RETURN_IF_ERROR(classify());
   size_t nreads = 0, nwrites = 0;
   for (const HistoryRecord* r : txs_) nreads += r->reads.size(), nwrites += r->writes.size();
   reads_.reserve(nreads);
@@ -110,8 +163,18 @@ Status Checker::collect() {
 }
 
 // ww edges along each object's version order; a version installed twice is
-// a violation (e.g. a lost update).
+// a violation (e.g. a lost update), and so is one not above the object's
+// load version (it would duplicate loaded data).
 Status Checker::version_edges() {
+  for (size_t i = 0; i < writes_.size(); ++i) {
+    const Access& b = writes_[i];
+    if (!res_.strict || (i > 0 && writes_[i - 1].addr == b.addr)) continue;
+    const uint64_t initial = loaded_.initial(b.addr);
+    if (b.version <= initial) {
+      violation(fmt::format("tx {} installed object 0x{:x} version {}, not above its initial version {}",
+                            name(b.tx), b.addr, b.version, initial));
+    }
+  }
   for (size_t i = 1; i < writes_.size(); ++i) {
     const Access& a = writes_[i - 1];
     const Access& b = writes_[i];
@@ -140,15 +203,17 @@ void Checker::read_edges() {
 }
 
 // wr: writer of the version read -> reader; rw: reader -> writer of the next
-// version. The lowest version seen of an object, if nobody wrote it, is its
-// initial version, written by a virtual initial transaction that precedes
-// everything (no incoming edges, so it is left out of the graph).
+// version. The initial version (loaded, or 0 for memory nobody loaded; in
+// a history without load records the lowest version seen) is written by a
+// virtual initial transaction that precedes everything (no incoming
+// edges, so it is left out of the graph).
 void Checker::read_edges_of_object(size_t begin, size_t end) {
   const uint64_t addr = reads_[begin].addr;
   auto wbegin = std::lower_bound(writes_.begin(), writes_.end(), Access{addr, 0, 0});
   auto wend = std::lower_bound(wbegin, writes_.end(), Access{addr, UINT64_MAX, UINT32_MAX});
-  uint64_t initial = reads_[begin].version;
-  if (wbegin != wend) initial = std::min(initial, wbegin->version);
+  uint64_t lowest = reads_[begin].version;
+  if (wbegin != wend) lowest = std::min(lowest, wbegin->version);
+  const uint64_t initial = initial_version(addr, lowest);
   for (size_t i = begin; i < end; ++i) {
     const Access& r = reads_[i];
     auto w = std::lower_bound(wbegin, wend, Access{addr, r.version, 0});
@@ -157,7 +222,8 @@ void Checker::read_edges_of_object(size_t begin, size_t end) {
       while (w != wend && w->version == r.version) ++w;
     } else if (r.version != initial) {
       violation(fmt::format("tx {} read object 0x{:x} version {}, which no committed transaction wrote "
-                            "(initial version {})", name(r.tx), addr, r.version, initial));
+                            "(initial version {}{})", name(r.tx), addr, r.version, initial,
+                            !res_.strict ? "" : loaded_.initial(addr) ? ", loaded" : ", never loaded"));
     }
     if (w != wend) edge(r.tx, w->tx, EdgeKind::kRw);
   }
@@ -169,7 +235,7 @@ void Checker::read_edges_of_object(size_t begin, size_t end) {
 void Checker::real_time_edges() {
   const uint32_t n = static_cast<uint32_t>(txs_.size());
   std::vector<std::pair<uint64_t, uint32_t>> by_end(n);  // (end, tx)
-  for (uint32_t t = 0; t < n; ++t) by_end[t] = {txs_[t]->end_ns, t};
+  for (uint32_t t = 0; t < n; ++t) by_end[t] = {effective_end(t), t};
   std::sort(by_end.begin(), by_end.end());
   std::vector<uint64_t> ends(n);
   for (uint32_t k = 0; k < n; ++k) {
@@ -195,7 +261,7 @@ const Access* Checker::next_write(uint64_t addr, uint64_t version) const {
 CycleStep Checker::label(uint32_t from, uint32_t to, EdgeKind kind) const {
   const HistoryRecord& a = *txs_[from];
   const HistoryRecord& b = *txs_[to];
-  CycleStep s{a.tx, b.tx, kind};
+  CycleStep s{a.tx, b.tx, kind, kind_of(from), kind_of(to)};
   if (kind == EdgeKind::kRealTime) {
     s.from_end = a.end_ns;
     s.to_start = b.start_ns;
@@ -241,6 +307,11 @@ void Checker::search_cycle() {
 
 }  // namespace
 
-Result<CheckResult> check_history(const std::vector<HistoryRecord>& records) { return Checker(records).run(); }
+Result<CheckResult> check_history(const History& h) { return Checker(h.records, h.loads).run(); }
+
+Result<CheckResult> check_history(const std::vector<HistoryRecord>& records) {
+  const std::vector<HistoryLoad> none;
+  return Checker(records, none).run();
+}
 
 }  // namespace remora::histcheck

@@ -30,7 +30,7 @@ Status list_dir(const std::string& dir, std::vector<std::string>* files) {
 
 }  // namespace
 
-Result<std::vector<HistoryRecord>> load_history(const std::vector<std::string>& paths) {
+Result<History> load_history(const std::vector<std::string>& paths) {
   if (paths.empty()) return Status::NotFound("no history files given");
   std::vector<std::string> files;
   for (const std::string& p : paths) {
@@ -43,14 +43,14 @@ Result<std::vector<HistoryRecord>> load_history(const std::vector<std::string>& 
   }
   // One file per node: parse them on all cores, each into its own vector
   // (reserved from the file size: lines are about 100-250 bytes).
-  std::vector<std::vector<HistoryRecord>> parts(files.size());
+  std::vector<History> parts(files.size());
   std::vector<Status> errors(files.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < files.size();) {
       std::error_code ec;
       uint64_t size = fs::file_size(files[i], ec);
-      parts[i].reserve(ec ? 0 : size / 100);
+      parts[i].records.reserve(ec ? 0 : size / 100);
       errors[i] = append_history_file(files[i], &parts[i]);
     }
   };
@@ -62,13 +62,15 @@ Result<std::vector<HistoryRecord>> load_history(const std::vector<std::string>& 
   size_t total = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     REMORA_RETURN_IF_ERROR(errors[i]);
-    total += parts[i].size();
+    total += parts[i].records.size();
   }
-  std::vector<HistoryRecord> all;
-  all.reserve(total);
-  for (auto& part : parts) {
-    all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
-    std::vector<HistoryRecord>().swap(part);
+  History all;
+  all.records.reserve(total);
+  for (History& part : parts) {
+    all.records.insert(all.records.end(), std::make_move_iterator(part.records.begin()),
+                       std::make_move_iterator(part.records.end()));
+    all.loads.insert(all.loads.end(), part.loads.begin(), part.loads.end());
+    part = History();
   }
   return all;
 }

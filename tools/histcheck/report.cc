@@ -5,8 +5,22 @@
 
 namespace remora::histcheck {
 
+namespace {
+
+std::string node_name(const TxId& id, NodeKind k) {
+  switch (k) {
+    case NodeKind::kTx: break;
+    case NodeKind::kLockfree: return id.to_string() + " [lock-free]";
+    case NodeKind::kUnknown: return id.to_string() + " [unknown]";
+  }
+  return id.to_string();
+}
+
+}  // namespace
+
 std::string CycleStep::to_string() const {
-  std::string head = fmt::format("{} -{}-> {}", from.to_string(), edge_kind_name(kind), to.to_string());
+  std::string head =
+      fmt::format("{} -{}-> {}", node_name(from, from_kind), edge_kind_name(kind), node_name(to, to_kind));
   switch (kind) {
     case EdgeKind::kWr:
       return fmt::format("{} (object 0x{:x}: wrote v{}, read by the next)", head, addr, from_version);
@@ -21,9 +35,13 @@ std::string CycleStep::to_string() const {
 }
 
 std::string CheckResult::summary() const {
-  std::string out = fmt::format(
-      "histcheck: {} attempts, {} committed, {} aborted; {} edges (wr {}, ww {}, rw {}, real-time {})\n",
-      transactions, committed, aborted, edges(), edges_wr, edges_ww, edges_rw, edges_rt);
+  std::string out = fmt::format("histcheck: {} attempts, {} committed, {} aborted", transactions, committed, aborted);
+  if (unknown) out += fmt::format(", {} unknown ({} must have committed)", unknown, unknown_committed);
+  out += fmt::format("; {} lock-free reads\n", lockfree);
+  if (strict) out += fmt::format("histcheck: {} objects loaded ({} load records)\n", loaded, load_ranges);
+  out += fmt::format("histcheck: {} edges (wr {}, ww {}, rw {}, real-time {})\n", edges(), edges_wr, edges_ww,
+                     edges_rw, edges_rt);
+  for (const std::string& w : warnings) out += "histcheck: warning: " + w + "\n";
   if (ok()) return out + "histcheck: OK, strictly serializable\n";
   out += fmt::format("histcheck: VIOLATION ({} found)\n", violation_count);
   for (const std::string& v : violations) out += "  " + v + "\n";
@@ -36,8 +54,10 @@ std::string CheckResult::summary() const {
 std::string CheckResult::json_line() const {
   return fmt::format(
       "{{\"transactions\":{},\"committed\":{},\"edges\":{},\"ok\":{},\"aborted\":{},\"violations\":{},"
-      "\"cycle_length\":{}}}",
-      transactions, committed, edges(), ok() ? "true" : "false", aborted, violation_count, cycle.size());
+      "\"cycle_length\":{},\"unknown\":{},\"unknown_committed\":{},\"lockfree\":{},\"loaded\":{},"
+      "\"strict\":{}}}",
+      transactions, committed, edges(), ok() ? "true" : "false", aborted, violation_count, cycle.size(), unknown,
+      unknown_committed, lockfree, loaded, strict ? "true" : "false");
 }
 
 }  // namespace remora::histcheck

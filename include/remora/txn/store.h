@@ -67,9 +67,13 @@ class Store {
   const RegionMap& map() const { return map_; }
   txn_detail::BlockAllocator& blocks() { return *blocks_; }
 
+  // The version of every object create_table() places (objects allocated
+  // later start at version 1 too: alloc installs the free slot's version 0 + 1).
+  static constexpr uint64_t kLoadVersion = 1;
+
   // Load time only (no transactions running on this node). Places `rows`
   // objects of `size` bytes in contiguous blocks of this node, each
-  // allocated at version 1 with the payload `init(row, payload)` wrote (zero
+  // allocated at kLoadVersion with the payload `init(row, payload)` wrote (zero
   // if init is empty), and records it in the catalog. kInvalidArgument for a
   // duplicate or empty name, kOutOfMemory if the blocks are not there.
   using RowInit = std::function<void(uint32_t row, std::span<std::byte> payload)>;
@@ -77,6 +81,8 @@ class Store {
                              const RowInit& init = {});
   // This node's catalog entry; kNotFound if none.
   Result<Table> table(const std::string& name) const;
+  // Every table of this node's catalog, by name (history load records).
+  std::vector<Table> tables() const;
 
   // Load time: copies the used blocks of this node's data regions to every
   // backup's replica with one-sided WRITEs on `e`, so replicas start equal.

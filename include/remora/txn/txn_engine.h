@@ -38,6 +38,7 @@ class Context;
 class Engine;
 class HistoryWriter;
 struct HistoryRecord;
+enum class TxOutcome : uint8_t;
 namespace txn_detail {
 enum Method : uint16_t;
 class MsgWriter;
@@ -106,6 +107,11 @@ struct TxnStats {
   uint64_t read_only_commits = 0;
   uint64_t aborts[static_cast<int>(AbortCause::kCount)] = {};
   uint64_t gave_up = 0;  // transact() calls that ran out of attempts
+  // Validation of read-only objects: VALIDATE RPCs sent (one per primary
+  // holding more than validate_rpc_threshold of them), and objects checked
+  // with one-sided READs (or in place, on this node) instead.
+  uint64_t validate_rpcs = 0;
+  uint64_t validated_one_sided = 0;
   // As a participant.
   uint64_t locks_refused = 0;
   uint64_t installs = 0;
@@ -113,12 +119,16 @@ struct TxnStats {
   uint64_t backup_applied = 0;
   uint64_t backup_aborted = 0;  // COMMIT_BACKUP records dropped by ABORT
   uint64_t truncations_sent = 0;
-  uint64_t oneway_failed = 0;  // one-way records (COMMIT_PRIMARY, ABORT) refused here
+  uint64_t oneway_failed = 0;  // one-way records (COMMIT_PRIMARY, ABORT, RELEASE) refused here
   // As a coordinator, after the commit point.
   uint64_t unknown_outcomes = 0;     // COMMIT_PRIMARY not delivered: a primary failed
   uint64_t truncation_failures = 0;  // truncations deferred (sent again later)
   uint64_t full_ring_waits = 0;      // one-way records retried on a full ring
   uint64_t runs_released = 0;        // freed runs handed back to their primary
+  // VALIDATE requests answered here (refused ones included), and those
+  // refused with kConflict (an object locked or changed since it was read).
+  uint64_t validations_served = 0;
+  uint64_t validations_refused = 0;
   uint64_t aborts_total() const;
 };
 
@@ -142,7 +152,8 @@ class TxnEngine {
   // One consistent one-sided read of a single object (no transaction):
   // linearizable. kNotFound if not allocated, kConflict if it stays locked.
   // Uses the coroutine's scratch (Context::scratch()): `out` must not lie
-  // in it.
+  // in it. With a history writer, a consistent read (kOk or kNotFound) is
+  // recorded as a lock-free read (docs/history.md).
   template <typename T>
   Result<T> lockfree_read(Context& ctx, GAddr a, uint64_t* version = nullptr) {
     static_assert(std::is_trivially_copyable_v<T>);
@@ -151,6 +162,18 @@ class TxnEngine {
     return out;
   }
   Status lockfree_read_bytes(Context& ctx, GAddr a, std::span<std::byte> out, uint64_t* version);
+  // The same without a history record, for operations made of several reads
+  // that record themselves as one (HashTable::lookup) or are no single
+  // linearizable read (HashTable::count). Also sets *version for a free
+  // object (kNotFound).
+  Status lockfree_read_unrecorded(Context& ctx, GAddr a, std::span<std::byte> out, uint64_t* version);
+  // Appends one lock-free read-only operation that ran from `start_ns`
+  // (now_ns()) until now and saw `reads` (raw GAddr, version),
+  // if a history writer is set; it takes the next transaction id.
+  void record_lockfree(uint64_t start_ns, std::span<const std::pair<uint64_t, uint64_t>> reads);
+  bool recording_history() const { return options_.history != nullptr; }
+  // The engine's clock in ns: TxnOptions::now_ns, or CLOCK_MONOTONIC.
+  uint64_t now_ns() const;
 
   // The table `name` of `node` (a local lookup or a catalog RPC).
   Result<Table> lookup_table(Context& ctx, NodeId node, const std::string& name);
@@ -182,7 +205,7 @@ class TxnEngine {
   Status commit(Context& ctx, Tx& tx, AbortCause* cause);
   Status validate(Context& ctx, Tx& tx, bool during_execution = false);
   void release_fresh(Tx& tx);
-  void record(const Tx& tx, uint64_t start, bool committed);
+  void record(const Tx& tx, uint64_t start, TxOutcome outcome);
   // Sends every message (to this node: served in place) and waits for all
   // answers; each message's outcome in its status; returns the first error.
   Status send(Context& ctx, std::vector<txn_detail::Outgoing>& out);
@@ -205,7 +228,6 @@ class TxnEngine {
   };
   void queue_release(const Tx& tx);
   Status release_runs(Context& ctx);
-  uint64_t now_ns() const;
   Status validate_one_sided(Context& ctx, std::span<const Tx::Entry* const> entries);
   void piggyback_truncations(NodeId node, txn_detail::MsgWriter& w);
   void requeue_truncations(const std::vector<txn_detail::Outgoing>& backup);
