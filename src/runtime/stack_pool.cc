@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "runtime/fiber_switch.h"
 
 namespace remora::runtime_detail {
 
@@ -21,7 +24,13 @@ StackPool::~StackPool() {
                  static_cast<unsigned long long>(outstanding_));
     std::abort();
   }
-  for (void* base : free_) munmap(base, usable_ + page_);
+  for (void* base : free_) {
+    // Coroutines leave poisoned redzones on their stacks; ASan does not
+    // clear them on munmap, so memory mapped later at this address (e.g. a
+    // region of the next simulated cluster) would look like a stack.
+    unpoison_stack(static_cast<std::byte*>(base) + page_, usable_);
+    munmap(base, usable_ + page_);
+  }
 }
 
 Result<boost::context::stack_context> StackPool::take() {
