@@ -249,7 +249,8 @@ void Participant::apply_to_replica(const EntryView& e) {
 // REQUIRES: the replica word's lock bit is held.
 void Participant::zero_freed_tail(std::byte* o, uint32_t freed_size) {
   const obj::Header h = obj::header_of(o);
-  const uint32_t live = obj::footprint(h.size), freed = obj::footprint(freed_size);
+  const uint64_t live = uint64_t{obj::kHeaderSize} + h.size;  // its padding too
+  const uint64_t freed = obj::footprint(freed_size);
   if (freed > live) std::memset(o + live, 0, freed - live);
 }
 

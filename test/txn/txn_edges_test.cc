@@ -420,11 +420,11 @@ TEST_F(TxnEdgesTest, FreedRunComesBackAsRunsOfAnotherShapeWithHigherVersions) {
 // a later, smaller object in the same slot left the freed bytes there.
 TEST_F(TxnEdgesTest, LateFreeAtABackupZeroesTheFreedTailPastTheSlotsNewObject) {
   build();
-  struct Big {  // 40 B and 24 B objects share the 64 B slot class
+  struct Big {  // 40 B and 20 B objects share the 64 B slot class
     std::array<uint64_t, 5> w;
   };
-  struct Small {
-    std::array<uint64_t, 3> w;
+  struct Small {  // 20 B: its padding must be zero on the backup too
+    std::array<uint32_t, 5> w;
   };
   auto big = alloc_on<Big>(1, [](Big& b) { b.w.fill(0x5a5a5a5a5a5a5a5aull); });
   ASSERT_OK(big);
