@@ -27,31 +27,11 @@ class TxnAllocTest : public ::testing::Test {
   void build(TxnLoopbackSpec spec) {
     ASSERT_NO_FATAL_FAILURE(build_loopback(spec, &c_));
   }
-  // Allocates one object of T on node `n` and sets it up with `init`.
   template <typename T, typename Init>
   Result<GAddr> alloc_on(NodeId n, Init init) {
-    GAddr out;
-    Status st = c_->on(n, [&](Context& ctx) {
-      return c_->txn(n).transact(ctx, [&](Tx& tx) -> Status {
-        auto r = tx.alloc<T>();
-        if (!r.ok()) return r.status();
-        init(*tx.write(*r));
-        out = r->addr();
-        return Status::OK();
-      });
-    });
-    if (!st.ok()) return st;
-    return out;
+    return c_->alloc<T>(n, init);
   }
-  Status free_on(NodeId n, GAddr a, size_t size) {
-    return c_->on(n, [&](Context& ctx) {
-      return c_->txn(n).transact(ctx, [&](Tx& tx) -> Status {
-        auto e = tx.read_entry(a, static_cast<uint32_t>(size));
-        if (!e.ok()) return e.status();
-        return tx.free_entry(*e);
-      });
-    });
-  }
+  Status free_on(NodeId n, GAddr a, size_t size) { return c_->free(n, a, static_cast<uint32_t>(size)); }
   std::unique_ptr<TxnLoopback> c_;
 };
 

@@ -88,28 +88,11 @@ class TxnEdgesTest : public ::testing::Test {
   }
   template <typename T, typename Init>
   Result<GAddr> alloc_on(NodeId n, Init init) {
-    GAddr out;
-    Status st = c_->on(n, [&](Context& ctx) {
-      return c_->txn(n).transact(ctx, [&](Tx& tx) -> Status {
-        auto r = tx.alloc<T>();
-        if (!r.ok()) return r.status();
-        init(*tx.write(*r));
-        out = r->addr();
-        return Status::OK();
-      });
-    });
-    if (!st.ok()) return st;
-    return out;
+    return c_->alloc<T>(n, init);
   }
   template <typename T>
   Status free_on(NodeId n, GAddr a) {
-    return c_->on(n, [&](Context& ctx) {
-      return c_->txn(n).transact(ctx, [&](Tx& tx) -> Status {
-        auto r = tx.read<T>(a);
-        if (!r.ok()) return r.status();
-        return tx.free(*r);
-      });
-    });
+    return c_->free(n, a, sizeof(T));
   }
   // Every record at every participant ended (TRUNCATE, COMMIT_PRIMARY, ABORT).
   void expect_logs_empty() {

@@ -94,6 +94,33 @@ class TxnLoopback {
     return out;
   }
 
+  // Allocates one T on node n in a transaction of n, set up by init(T&).
+  template <typename T, typename Init>
+  Result<GAddr> alloc(NodeId n, Init init) {
+    GAddr out;
+    Status st = on(n, [&](Context& ctx) {
+      return txn(n).transact(ctx, [&](Tx& tx) -> Status {
+        auto r = tx.alloc<T>();
+        if (!r.ok()) return r.status();
+        init(*tx.write(*r));
+        out = r->addr();
+        return Status::OK();
+      });
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+  // Frees the object of `size` bytes at `a` in a transaction of node n.
+  Status free(NodeId n, GAddr a, uint32_t size) {
+    return on(n, [&](Context& ctx) {
+      return txn(n).transact(ctx, [&](Tx& tx) -> Status {
+        auto e = tx.read_entry(a, size);
+        if (!e.ok()) return e.status();
+        return tx.free_entry(*e);
+      });
+    });
+  }
+
   // Tells every backup to apply what it logged.
   Status flush() {
     for (NodeId n = 0; n < txns_.size(); ++n)
