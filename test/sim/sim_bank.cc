@@ -38,14 +38,9 @@ class Bank final : public SimWorkload {
   }
 
   void start(SimCluster& c, SimRng& rng) override {
-    for (NodeId n = 0; n < c.size(); ++n) {
-      const uint64_t clients = rng.range(1, 4);
-      for (uint64_t k = 0; k < clients; ++k) {
-        auto r = std::make_shared<SimRng>(rng.fork());
-        const uint64_t ops = rng.range(5, 25);
-        c.worker(n).spawn([this, &c, n, r, ops](Context& ctx) { return client(c.txn(n), ctx, *r, ops); });
-      }
-    }
+    spawn_clients(c, rng, 4, [this, &c](NodeId n, uint64_t, Context& ctx, SimRng& r, uint64_t ops) {
+      return client(c.txn(n), ctx, r, ops);
+    });
   }
 
   Status check(SimCluster& c) override {

@@ -72,17 +72,9 @@ class Hash final : public SimWorkload {
   }
 
   void start(SimCluster& c, SimRng& rng) override {
-    for (NodeId n = 0; n < c.size(); ++n) {
-      const uint64_t clients = rng.range(1, 3);
-      for (uint64_t k = 0; k < clients; ++k) {
-        auto r = std::make_shared<SimRng>(rng.fork());
-        const uint64_t ops = rng.range(5, 25);
-        const uint64_t id_base = (uint64_t{n} << 48) | (k << 32);
-        c.worker(n).spawn([this, &c, n, r, ops, id_base](Context& ctx) {
-          return client(c, n, ctx, *r, ops, id_base);
-        });
-      }
-    }
+    spawn_clients(c, rng, 3, [this, &c](NodeId n, uint64_t k, Context& ctx, SimRng& r, uint64_t ops) {
+      return client(c, n, ctx, r, ops, (uint64_t{n} << 48) | (k << 32));
+    });
   }
 
   Status check(SimCluster& c) override {

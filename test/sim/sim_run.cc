@@ -199,6 +199,18 @@ void SimWorkload::count(const Status& st, std::initializer_list<Code> app) {
     ++ops_.unknown;
 }
 
+void SimWorkload::spawn_clients(SimCluster& c, SimRng& rng, uint64_t max_clients, ClientBody body) {
+  auto shared = std::make_shared<ClientBody>(std::move(body));
+  for (NodeId n = 0; n < c.size(); ++n) {
+    const uint64_t clients = rng.range(1, max_clients);
+    for (uint64_t k = 0; k < clients; ++k) {
+      auto r = std::make_shared<SimRng>(rng.fork());
+      const uint64_t ops = rng.range(5, 25);
+      c.worker(n).spawn([shared, n, k, r, ops](Context& ctx) { return (*shared)(n, k, ctx, *r, ops); });
+    }
+  }
+}
+
 std::unique_ptr<SimWorkload> make_workload(const std::string& name) {
   if (name == "bank") return make_bank();
   if (name == "hash") return make_hash();

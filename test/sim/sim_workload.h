@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,10 @@ class SimWorkload {
  protected:
   // Classifies a transact() outcome; `app` are codes the op returns by design.
   void count(const Status& st, std::initializer_list<Code> app = {});
+  // Spawns 1..max_clients clients on every node, each with its own forked
+  // rng and 5..25 operations: body(node, client, ctx, rng, ops).
+  using ClientBody = std::function<Status(NodeId, uint64_t, Context&, SimRng&, uint64_t)>;
+  void spawn_clients(SimCluster& c, SimRng& rng, uint64_t max_clients, ClientBody body);
   OpCounts ops_;
 };
 
