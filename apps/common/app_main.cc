@@ -157,7 +157,13 @@ void add_common_options(CLI::App& app, CommonArgs& a) {
   app.add_option("--history", a.history, "write every node's transaction history (JSON lines) here");
   app.add_option("--busy-spin-us", a.busy_spin_us, "workers spin this long while answers are due, then nap")
       ->check(CLI::Range(0.0, 1e6));
-  app.add_option("--nap-us", a.nap_us, "length of one nap while answers are due")->check(CLI::Range(0.0, 1e6));
+  app.add_option("--nap-us", a.nap_us, "length of one nap while answers are due, on transports without wake-ups")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--yield-us", a.yield_us, "then poll with sched_yield this long before sleeping")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_flag("--no-wakeups", a.no_wakeups, "no doorbells: idle workers nap (--nap-us) instead (for comparisons)");
+  app.add_option("--max-block-us", a.max_block_us, "longest sleep of an idle worker that peers can wake")
+      ->check(CLI::Range(1.0, 1e7));
 }
 
 bool summarize(const std::vector<nlohmann::json>& nodes, nlohmann::json* out) {
@@ -232,6 +238,9 @@ int run_app(int argc, char** argv, CommonArgs& a, Workload& w) {
   auto us = [](double v) { return std::chrono::nanoseconds(static_cast<int64_t>(v * 1e3)); };
   if (a.busy_spin_us >= 0) a.run.busy_spin = us(a.busy_spin_us);
   if (a.nap_us >= 0) a.run.waiting_sleep = us(a.nap_us);
+  if (a.max_block_us >= 0) a.run.max_block = us(a.max_block_us);
+  a.run.wakeups = !a.no_wakeups;
+  if (a.yield_us >= 0) a.run.yield_spin = us(a.yield_us);
   if (a.id < 0) return run_all(argc, argv, a, *cfg, w);
   if (!cfg->node(static_cast<NodeId>(a.id))) {
     fmt::print(stderr, "{}: node {} is not in {}\n", w.name(), a.id, a.config);

@@ -24,7 +24,8 @@ struct CommonArgs {
   uint32_t threads = 0;  // 0: the config's
   double duration_s = 10;
   std::string history;
-  double busy_spin_us = -1, nap_us = -1;  // < 0: the worker's defaults
+  double busy_spin_us = -1, nap_us = -1, max_block_us = -1, yield_us = -1;
+  bool no_wakeups = false;  // < 0: the worker's defaults
   NodeRunOptions run;
 };
 

@@ -65,6 +65,7 @@ class AppNode {
     if (!n.ok()) return n.status();
     node_ = std::move(*n);
     REMORA_RETURN_IF_ERROR(node_->start());
+    for (uint32_t t = 0; t < node_->threads(); ++t) node_->engine(t).set_wakeups(o_.wakeups);
     StoreOptions so;
     so.block_size = static_cast<uint32_t>(std::min<uint64_t>(1 << 20, cfg_.region_size));
     auto s = Store::create(*node_, so);
@@ -163,6 +164,8 @@ class AppNode {
     wo.stop = o_.stop;
     wo.busy_spin = o_.busy_spin;
     wo.waiting_sleep = o_.waiting_sleep;
+    wo.max_block = o_.max_block;
+    wo.yield_spin = o_.yield_spin;
     const uint64_t deadline = now_ns() + static_cast<uint64_t>(o_.duration.count());
     return node_->run_workers(
         [&](Worker& w) {
@@ -224,6 +227,15 @@ class AppNode {
     nlohmann::json types = nlohmann::json::object();
     for (size_t k = 0; k < names.size(); ++k) types[names[k]] = all.by_type()[k].json();
     j["types"] = types;
+    uint64_t sleeps = 0, doorbells = 0;
+    bool wakeable = true;
+    for (uint32_t t = 0; t < node_->threads(); ++t) {
+      Engine& e = node_->engine(t);
+      sleeps += e.sleeps();
+      if (e.has_messaging()) doorbells += e.messenger().doorbells();
+      wakeable = wakeable && e.can_be_woken();
+    }
+    j["wakeups"] = {{"sleeps", sleeps}, {"doorbells_rung", doorbells}, {"event_driven", wakeable}};
     j["fabric_read_64b"] = read_.json();
     j["message_rtt_64b"] = echo_.json();
     w_.report(j);

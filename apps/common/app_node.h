@@ -27,6 +27,9 @@ struct NodeRunOptions {
   // this long, then nap this long per idle turn.
   std::chrono::nanoseconds busy_spin = WorkerOptions{}.busy_spin;
   std::chrono::nanoseconds waiting_sleep = WorkerOptions{}.waiting_sleep;
+  std::chrono::nanoseconds max_block = WorkerOptions{}.max_block;
+  std::chrono::nanoseconds yield_spin = WorkerOptions{}.yield_spin;
+  bool wakeups = true;  // doorbells (Engine::set_wakeups)
 };
 
 // Node `id` of `cfg`. The JSON (README "Apps"): app, node, transport,

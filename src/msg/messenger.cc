@@ -66,7 +66,12 @@ Status Messenger::init_links() {
     l.in.ring = sys->data + layout_.incoming_ring(p, thread_);
     l.in.staging = reinterpret_cast<uint64_t*>(sys->data + layout_.head_staging(p, thread_));
     l.in.remote_head = GAddr(system_region_id(p), layout_.head_slot(self_, thread_));
+    l.out.peer_wake = channel_.map_peer_word(p, GAddr(system_region_id(p), layout_.wake_word(thread_)));
+    // Wake-ups are symmetric: the transport that maps the peer's memory to
+    // us maps ours to it, and writes that wake it wake us.
+    if (!l.out.peer_wake && !channel_.writes_wake(p)) peers_can_wake_ = false;
   }
+  wake_word_ = reinterpret_cast<uint64_t*>(sys->data + layout_.wake_word(thread_));
   return Status::OK();
 }
 
@@ -101,6 +106,8 @@ void Messenger::on_completion(const Completion& c) {
     if (wr.kind == MessengerWr::kHead) l->in.write_back_in_flight = false;
     return;
   }
+  // A WRITE that did not land inside post() (the check there was early).
+  wake_if_asleep(*l);
   if (wr.kind == MessengerWr::kHead) {
     l->in.write_back_in_flight = false;
     maybe_write_back(*l);  // the ring may have moved on while it was in flight

@@ -63,6 +63,7 @@ Status Messenger::sendv(NodeId to, uint16_t type,
   REMORA_RETURN_IF_ERROR(channel_.post(std::span(wrs.data(), n)));
   o.tail += pad + rec;
   o.next_seq = seq;
+  wake_if_asleep(*l);
   return Status::OK();
 }
 
@@ -202,6 +203,40 @@ void Messenger::post_write_back(Link& l) {
   in.written_back = in.consumed;
   in.write_back_in_flight = true;
   ++in.head_writes;
+  wake_if_asleep(l);  // the sender may sleep waiting for space
+}
+
+// The sender's half of the wake-up handshake (the receiver's is
+// prepare_sleep): our WRITE is visible, then we read the peer's word. A
+// fence between the two (and one in prepare_sleep between the word's store
+// and the ring check) means that the peer sees our record or we see its
+// "asleep". One doorbell per sleep: the word changes with every sleep.
+void Messenger::wake_if_asleep(Link& l) {
+  OutRing& o = l.out;
+  if (o.peer_wake == nullptr) return;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const uint64_t w = o.peer_wake->load(std::memory_order_relaxed);
+  if ((w & 1) == 0 || w == o.rung) return;
+  o.rung = w;
+  if (channel_.doorbell(l.peer).ok()) ++doorbells_;
+}
+
+bool Messenger::prepare_sleep() {
+  ++sleep_epoch_;
+  std::atomic_ref<uint64_t>(*wake_word_).store(sleep_epoch_ << 1 | 1, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const uint32_t ring = layout_.ring_size();
+  for (const Link& l : links_) {
+    if (!l.in.broken.ok()) continue;
+    const uint32_t off = static_cast<uint32_t>(l.in.consumed & (ring - 1));
+    if (inspect_record({l.in.ring, ring}, off, l.in.expected_seq).state == RecordState::kValid)
+      return false;
+  }
+  return true;
+}
+
+void Messenger::awake() {
+  std::atomic_ref<uint64_t>(*wake_word_).store(sleep_epoch_ << 1, std::memory_order_release);
 }
 
 }  // namespace remora

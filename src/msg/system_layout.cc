@@ -16,7 +16,8 @@ Result<SystemLayout> SystemLayout::create(uint32_t node_slots, uint32_t threads,
     return Status::InvalidArgument(fmt::format(
         "ring size {} is not a power of two in [{}, {}]", ring_size, kMinRingSize, kMaxRingSize));
   const uint64_t rings = uint64_t{node_slots} * threads;
-  const uint64_t total = rings * (2 * uint64_t{ring_size} + 2 * kHeadStride);
+  const uint64_t total =
+      rings * (2 * uint64_t{ring_size} + 2 * kHeadStride) + uint64_t{threads} * kHeadStride;
   if (total > kMaxRegionSize)
     return Status::InvalidArgument(fmt::format(
         "system region of {} bytes ({} nodes x {} threads x 2 rings of {}) exceeds 2 GiB", total,
@@ -28,6 +29,7 @@ Result<SystemLayout> SystemLayout::create(uint32_t node_slots, uint32_t threads,
   l.mirrors_ = static_cast<uint32_t>(rings * ring_size);
   l.heads_ = static_cast<uint32_t>(2 * rings * ring_size);
   l.staging_ = static_cast<uint32_t>(l.heads_ + rings * kHeadStride);
+  l.wake_ = static_cast<uint32_t>(l.staging_ + rings * kHeadStride);
   l.total_ = total;
   return l;
 }

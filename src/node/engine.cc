@@ -77,19 +77,48 @@ void Engine::idle(std::chrono::nanoseconds max_sleep) {
     sched_yield();
     return;
   }
-  nap(std::min<std::chrono::nanoseconds>(max_sleep, std::chrono::milliseconds(kSleepMs)));
+  nap(max_sleep);
+}
+
+std::chrono::nanoseconds Engine::sleep_cap(std::chrono::nanoseconds d) const {
+  // Without wake-ups from every peer a ring record waits out the sleep.
+  if (!can_be_woken()) d = std::min<std::chrono::nanoseconds>(d, std::chrono::milliseconds(kSleepMs));
+  if (rpc_) {
+    const uint64_t due = rpc_->next_deadline_ns();
+    if (due != UINT64_MAX) {
+      const uint64_t now = now_ns();
+      d = std::min<std::chrono::nanoseconds>(d, std::chrono::nanoseconds(due > now ? due - now : 0));
+    }
+  }
+  return d;
+}
+
+bool Engine::can_be_woken() const {
+  return wakeups_ && channel_->event_fd() >= 0 && (!messenger_ || messenger_->peers_can_wake());
 }
 
 void Engine::nap(std::chrono::nanoseconds d) {
+  d = sleep_cap(d);
   if (d.count() <= 0) return;
+  // Announce the sleep, then look at the rings once more (Messenger::
+  // prepare_sleep), then arm the fd: a record or event that arrives after
+  // either check rings the doorbell or raises the event we wait for.
+  const bool announce = wakeups_ && messenger_;
+  if (announce && !messenger_->prepare_sleep()) {
+    messenger_->awake();
+    return;
+  }
   const timespec ts{static_cast<time_t>(d.count() / 1000000000), static_cast<long>(d.count() % 1000000000)};
   const int fd = channel_->event_fd();
   if (fd >= 0 && channel_->arm()) {
     pollfd p{fd, POLLIN, 0};
-    (void)::ppoll(&p, 1, &ts, nullptr);
+    if (::ppoll(&p, 1, &ts, nullptr) == 0) ++sleeps_timed_out_;
+    ++sleeps_;
   } else if (fd < 0) {
     nanosleep(&ts, nullptr);
+    ++sleeps_;
   }
+  if (announce) messenger_->awake();
 }
 
 Status Engine::execute(std::span<const WorkRequest> batch) {

@@ -47,7 +47,7 @@ WorkloadResult fabric(Node& node, const WorkloadOptions& o, uint64_t t0) {
 WorkloadResult serve(Node& node, const WorkloadOptions& o, uint64_t t0) {
   Status st = node.run([&](Engine& e) {
     return e.run_until([&] { return (o.stop && o.stop->load()) || node.live_peers() == 0; },
-                       std::chrono::hours(24 * 365));
+                       std::chrono::hours(24 * 365), std::chrono::milliseconds(50));
   });
   return {st, head(node, o, st) + tail(st, t0)};
 }

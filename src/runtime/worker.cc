@@ -2,6 +2,8 @@
 // (what a coroutine calls) are in worker_wait.cc.
 #include "remora/runtime/worker.h"
 
+#include <sched.h>
+
 #include <sys/prctl.h>
 
 #include <fmt/format.h>
@@ -244,9 +246,12 @@ size_t Worker::fire_timers() {
 }
 
 std::chrono::nanoseconds Worker::sleep_budget() const {
-  // Ring messages raise no event: while answers are due, sleep briefly.
+  // Without wake-ups, ring messages raise no event: while answers are due,
+  // sleep briefly.
   const std::chrono::nanoseconds cap =
-      expecting() ? opts_.waiting_sleep : std::chrono::nanoseconds(std::chrono::milliseconds(1));
+      engine_.can_be_woken() ? opts_.max_block
+      : expecting()          ? opts_.waiting_sleep
+                             : std::chrono::nanoseconds(std::chrono::milliseconds(1));
   if (timers_.empty()) return cap;
   const uint64_t now = now_ns(), due = timers_.front().deadline;
   return std::min(cap, std::chrono::nanoseconds(due > now ? due - now : 0));
@@ -277,8 +282,13 @@ void Worker::idle(uint64_t& idle_since) {
                                 .count());
   if (idle_since == 0) idle_since = now;
   if (now - idle_since < static_cast<uint64_t>(opts_.busy_spin.count())) return;
-  // Answers are due but late: the peer needs a core. Short naps hand ours
-  // over without the engine's long spin and yield phases.
+  if (now - idle_since < static_cast<uint64_t>((opts_.busy_spin + opts_.yield_spin).count())) {
+    sched_yield();
+    return;
+  }
+  // Answers are due but late: the peer needs a core. Sleep until they come
+  // (or nap briefly without wake-ups), skipping the engine's long spin and
+  // yield phases.
   engine_.nap(sleep_budget());
 }
 

@@ -4,6 +4,7 @@
 #include "fabric/loopback/loopback_channel.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <array>
 #include <cstring>
@@ -66,8 +67,33 @@ TEST_F(LoopbackTest, RegionsAreZeroedAlignedAndChecked) {
   EXPECT_EQ(fab_[0]->local_region(region_id(0, 9)), nullptr);
   EXPECT_EQ(LoopbackFabric::create(net_, 0).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(fab_[0]->create_channel(0).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(ch_[0]->event_fd(), -1);
-  EXPECT_FALSE(ch_[0]->arm());
+}
+
+// The double's event fd is an eventfd that only doorbells write; arm()
+// refuses while a doorbell or a completion is pending.
+TEST_F(LoopbackTest, DoorbellsMakeTheEventFdReadable) {
+  const int fd = ch_[1]->event_fd();
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(ch_[1]->arm());
+  ASSERT_OK(ch_[0]->doorbell(1));
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 1);
+  EXPECT_FALSE(ch_[1]->arm()) << "rung before arming: poll again";
+  EXPECT_TRUE(ch_[1]->arm()) << "consumed by the previous arm()";
+  EXPECT_EQ(::poll(&p, 1, 0), 0);
+}
+
+TEST_F(LoopbackTest, PeerWordsAreMappedAndChecked) {
+  const GAddr a(region_id(1, 1), 64);
+  const std::atomic<uint64_t>* w = ch_[0]->map_peer_word(1, a);
+  ASSERT_NE(w, nullptr);
+  std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(fab_[1]->local_region(region_id(1, 1))->data + 64))
+      .store(77);
+  EXPECT_EQ(w->load(), 77u);
+  EXPECT_EQ(ch_[0]->map_peer_word(1, GAddr(region_id(1, 1), 60)), nullptr) << "unaligned";
+  EXPECT_EQ(ch_[0]->map_peer_word(1, GAddr(region_id(1, 1), kSize)), nullptr) << "outside";
+  EXPECT_EQ(ch_[0]->map_peer_word(7, a), nullptr) << "unknown peer";
+  EXPECT_FALSE(ch_[0]->writes_wake(1));
 }
 
 TEST_F(LoopbackTest, PeerInfoRoundTripsAndListsRegions) {

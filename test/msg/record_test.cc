@@ -112,10 +112,14 @@ TEST(SystemLayoutTest, AreasDoNotOverlapAndHeadsAreCacheLines) {
       EXPECT_EQ(l->head_slot(n, t) % 64, 0u);
       EXPECT_EQ(l->head_staging(n, t) % 64, 0u);
     }
+  for (uint32_t t = 0; t < 2; ++t) {
+    areas.push_back({l->wake_word(t), l->wake_word(t) + 64ull});
+    EXPECT_EQ(l->wake_word(t) % 64, 0u);
+  }
   std::sort(areas.begin(), areas.end(), [](Area a, Area b) { return a.begin < b.begin; });
   for (size_t i = 1; i < areas.size(); ++i) EXPECT_LE(areas[i - 1].end, areas[i].begin);
   EXPECT_EQ(areas.back().end, l->total_size());
-  EXPECT_EQ(l->total_size(), 6u * (2 * 4096 + 2 * 64));
+  EXPECT_EQ(l->total_size(), 6u * (2 * 4096 + 2 * 64) + 2 * 64);
 }
 
 TEST(SystemLayoutTest, RefusesBadParameters) {

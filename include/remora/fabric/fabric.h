@@ -10,6 +10,7 @@
 // no locks. mark_peer_gone() may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -77,6 +78,30 @@ class Channel {
   // or -1. arm() returns false if events are already pending (poll again).
   virtual int event_fd() = 0;
   virtual bool arm() = 0;
+
+  // Wake-ups (docs/runtime.md, "Sleeping and waking"). A peer whose engine
+  // blocks in its event fd learns of a one-sided WRITE into its memory only
+  // if the transport raises an event for it (writes_wake) or the writer
+  // rings its doorbell.
+  //
+  // A direct pointer to the 8-byte word at `addr` in `peer`'s memory when
+  // this transport maps the peer's memory into our address space (shared
+  // memory), so that the word can be read with one load; nullptr if not
+  // (or if the range is not an 8-byte aligned word of an exported region).
+  virtual const std::atomic<uint64_t>* map_peer_word(NodeId /*peer*/, GAddr /*addr*/) {
+    return nullptr;
+  }
+  // Makes the event fd of `peer`'s channel with our index readable, once,
+  // if that channel waits on it; a no-op for a peer already awake. Cheap,
+  // unacknowledged, ordered with nothing: senders ring after their WRITE is
+  // visible. kUnavailable if the transport has no doorbell.
+  virtual Status doorbell(NodeId /*peer*/) {
+    return Status::Unavailable("this transport has no doorbell");
+  }
+  // True if our one-sided WRITEs to `peer` raise an event on its event fd
+  // by themselves (UCX over tcp, where the target's progress engine
+  // executes them), so no doorbell is needed.
+  virtual bool writes_wake(NodeId /*peer*/) const { return false; }
 
   virtual uint32_t index() const = 0;
 };

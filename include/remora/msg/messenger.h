@@ -14,6 +14,7 @@
 // write-backs stop after the first one.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -81,6 +82,22 @@ class Messenger {
   void on_completion(const Completion& c);
   static bool owns(uint64_t wr_id);
 
+  // ---- Sleeping and waking (docs/runtime.md) ----
+  // Announces in our wake word that the owner thread is about to block,
+  // then looks once more at every incoming ring. false if a record is
+  // already there: do not block. Either way, call awake() afterwards.
+  // A sender that writes a record after the announcement sees it (it reads
+  // our word after its WRITE landed) and rings our doorbell; a record that
+  // landed before it is seen here.
+  bool prepare_sleep();
+  void awake();
+  // True if every peer can wake us when it sends: it maps our memory (reads
+  // our wake word and rings our doorbell) or its writes raise events on our
+  // event fd by themselves. Otherwise a sleep must be bounded.
+  bool peers_can_wake() const { return peers_can_wake_; }
+  // Doorbells this messenger rang (a peer was asleep after our write).
+  uint64_t doorbells() const { return doorbells_; }
+
   // OK, or why the link with `peer` is broken (corrupt incoming ring, failed
   // write, peer gone). kInvalidArgument for a node that is not a peer.
   Status peer_status(NodeId peer) const;
@@ -109,6 +126,10 @@ class Messenger {
     uint64_t tail = 0;
     uint32_t next_seq = 1;
     Status broken;
+    // The peer's wake word, mapped (nullptr: the transport cannot), and
+    // its value when we last rang the peer's doorbell.
+    const std::atomic<uint64_t>* peer_wake = nullptr;
+    uint64_t rung = 0;
   };
   struct InRing {
     std::byte* ring = nullptr;
@@ -145,6 +166,7 @@ class Messenger {
   void maybe_write_back(Link& l);
   bool sender_may_be_blocked(const InRing& in) const;
   void post_write_back(Link& l);
+  void wake_if_asleep(Link& l);
   uint64_t now_ns() const;
 
   Fabric& fabric_;
@@ -156,6 +178,10 @@ class Messenger {
   const MessengerOptions options_;
   std::vector<Link> links_;
   std::vector<int32_t> link_of_node_;  // node id -> index in links_, or -1
+  uint64_t* wake_word_ = nullptr;      // ours, in our system region
+  uint64_t sleep_epoch_ = 0;
+  uint64_t doorbells_ = 0;
+  bool peers_can_wake_ = true;
 };
 
 }  // namespace remora

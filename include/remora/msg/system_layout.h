@@ -7,6 +7,7 @@
 //   outgoing mirrors [dest slot][thread]     ring_size each   local staging copy
 //   head slots       [receiver slot][thread] 64 B each        written by receivers
 //   head staging     [sender slot][thread]   64 B each        local source of those
+//   wake words       [thread]                64 B each        written by their owner
 //
 // incoming_ring(s, t) on node r is the ring from (node s, thread t) to r.
 // outgoing_mirror(d, t) on node s holds the bytes s's thread t last wrote to
@@ -14,7 +15,10 @@
 // until the write completes, and the mirror is only overwritten once the
 // receiver reports the space consumed. head_slot(r, t) on node s is where r
 // writes (one 8-byte WRITE) how many bytes of ring (s, t -> r) it consumed,
-// from head_staging(s, t) on r. Every slot is a node id (0 .. node_slots-1).
+// from head_staging(s, t) on r. wake_word(t) on node r is thread t's sleep
+// announcement (docs/runtime.md): senders that map r's memory read it after
+// writing a record and ring r's doorbell if it says "asleep". Every slot is
+// a node id (0 .. node_slots-1).
 #pragma once
 
 #include <cstdint>
@@ -52,6 +56,7 @@ class SystemLayout {
   uint32_t head_staging(NodeId sender, uint32_t thread) const {
     return staging_ + ring_index(sender, thread) * kHeadStride;
   }
+  uint32_t wake_word(uint32_t thread) const { return wake_ + thread * kHeadStride; }
   uint64_t total_size() const { return total_; }
 
  private:
@@ -64,6 +69,7 @@ class SystemLayout {
   uint32_t mirrors_ = 0;
   uint32_t heads_ = 0;
   uint32_t staging_ = 0;
+  uint32_t wake_ = 0;
   uint64_t total_ = 0;
 };
 

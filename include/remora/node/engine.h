@@ -9,6 +9,7 @@
 // these waits by coroutine yields; the loop stays the same.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -51,12 +52,25 @@ class Engine {
 
   // One turn of the loop; returns how much work it found (0 = idle).
   size_t poll_once();
-  // Back-off for an idle loop: spin, then yield, then sleep on the channel's
-  // event fd for at most min(max_sleep, 1 ms) (one-sided ring writes raise
-  // no event); max_sleep <= 0 yields instead of sleeping.
+  // Back-off for an idle loop: spin, then yield, then nap(max_sleep);
+  // max_sleep <= 0 yields instead of sleeping. Loops that wait for
+  // something no event announces (another thread's flag) keep the 1 ms
+  // default.
   void idle(std::chrono::nanoseconds max_sleep = std::chrono::milliseconds(1));
-  // Sleeps up to `d` on the channel's event fd (or plainly), at once.
+  // Sleeps at once until an event (a completion, a ring record: peers ring
+  // our doorbell, see docs/runtime.md) or for at most `d`, further capped
+  // by the next RPC deadline and, if some peer cannot wake us, by 1 ms.
   void nap(std::chrono::nanoseconds d);
+  // True if a sleep of this engine ends when a peer sends to it.
+  bool can_be_woken() const;
+  // Wake-ups on (the default) or off: off, a sleep is announced to no one
+  // and lasts at most 1 ms (the runtime's naps), as before doorbells; for
+  // comparisons (`--no-wakeups` in the apps and benchmarks).
+  void set_wakeups(bool on) { wakeups_ = on; }
+  // Sleeps that blocked (or slept) since creation, and those of them that
+  // ended by their time limit rather than an event.
+  uint64_t sleeps() const { return sleeps_; }
+  uint64_t sleeps_timed_out() const { return sleeps_timed_out_; }
   // Work found outside poll_once() (e.g. coroutines resumed): restarts the
   // back-off from its spin phase.
   void mark_busy() { idle_rounds_ = 0; }
@@ -64,9 +78,12 @@ class Engine {
   // Routes kRuntime completions to `sink` (nullptr: drop them). kUnavailable
   // if another sink is registered.
   Status set_completion_sink(CompletionSink* sink);
-  // Polls until pred() is true or the timeout passes (kTimeout).
+  // Polls until pred() is true or the timeout passes (kTimeout). An idle
+  // turn sleeps at most `idle_cap`: as long as pred() may take to notice a
+  // change that raises no event.
   template <typename Pred>
-  Status run_until(Pred pred, std::chrono::nanoseconds timeout);
+  Status run_until(Pred pred, std::chrono::nanoseconds timeout,
+                   std::chrono::nanoseconds idle_cap = std::chrono::milliseconds(1));
 
   // Posts a batch and polls until every request completed. Returns the
   // first failed completion's error (all completions are consumed).
@@ -85,6 +102,7 @@ class Engine {
 
  private:
   void route(const Completion& c);
+  std::chrono::nanoseconds sleep_cap(std::chrono::nanoseconds d) const;
 
   uint32_t index_;
   NodeId self_;
@@ -98,10 +116,14 @@ class Engine {
   Status user_error_;
   Status ring_error_;
   uint32_t idle_rounds_ = 0;
+  uint64_t sleeps_ = 0;
+  uint64_t sleeps_timed_out_ = 0;
+  bool wakeups_ = true;
 };
 
 template <typename Pred>
-Status Engine::run_until(Pred pred, std::chrono::nanoseconds timeout) {
+Status Engine::run_until(Pred pred, std::chrono::nanoseconds timeout,
+                         std::chrono::nanoseconds idle_cap) {
   // Like execute(): spin for the first 100 us of the wait, then back off.
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + timeout;
@@ -111,7 +133,7 @@ Status Engine::run_until(Pred pred, std::chrono::nanoseconds timeout) {
     if (busy && (turn & 255) != 0) continue;
     const auto now = std::chrono::steady_clock::now();
     if (now > deadline) return Status::Timeout("engine wait");
-    if (!busy && now > spin_until) idle();
+    if (!busy && now > spin_until) idle(std::min(idle_cap, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now)));
   }
   return Status::OK();
 }

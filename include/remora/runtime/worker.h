@@ -46,14 +46,22 @@ struct WorkerOptions {
   // the engine's scratch region.
   uint32_t scratch_per_coroutine = 4096;
   // An idle turn with operations or RPCs in flight keeps spinning for this
-  // long, then naps (waiting_sleep) until the answers come: a shared-memory
+  // long, then sleeps until an event (docs/runtime.md): a shared-memory
   // answer comes within microseconds when the peer runs; when it does not
   // (more busy processes than cores), spinning longer only delays it.
   std::chrono::nanoseconds busy_spin = std::chrono::microseconds(20);
-  // Longest sleep of an idle turn while answers are due (after busy_spin):
-  // ring messages (RPC answers, and requests from peers) raise no event, so
-  // a long sleep would delay them; a short one still yields the core to the
-  // peer processes sharing it.
+  // After busy_spin, keep polling for this long with a sched_yield() per
+  // idle turn: hands the core to a runnable peer process sharing it
+  // without the cost of a sleep and a wake-up.
+  std::chrono::nanoseconds yield_spin = std::chrono::microseconds(0);
+  // Longest sleep of an idle turn when the engine can be woken by every
+  // peer (doorbells, or transport events): wakes anyway after this long,
+  // for conditions that raise no event (a peer's death seen by another
+  // thread). Timers and RPC deadlines end a sleep earlier.
+  std::chrono::nanoseconds max_block = std::chrono::milliseconds(10);
+  // Longest sleep while answers are due when some peer cannot wake this
+  // engine (a transport without doorbells): its ring messages raise no
+  // event, so a long sleep would delay them.
   std::chrono::nanoseconds waiting_sleep = std::chrono::microseconds(20);
   // How long a post refused with kFull is retried before the op fails.
   std::chrono::nanoseconds full_retry = std::chrono::seconds(1);

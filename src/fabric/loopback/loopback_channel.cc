@@ -4,6 +4,10 @@
 #include <atomic>
 #include <cstring>
 
+#include <fmt/format.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 namespace remora {
 namespace {
 
@@ -16,6 +20,31 @@ bool take_one(std::atomic<uint32_t>& counter) {
 }
 
 }  // namespace
+
+LoopbackChannel::LoopbackChannel(LoopbackFabric& fabric, uint32_t index)
+    : fabric_(fabric), index_(index), efd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (efd_ >= 0) fabric_.network().set_doorbell(fabric_.self(), index_, efd_);
+}
+
+LoopbackChannel::~LoopbackChannel() {
+  if (efd_ < 0) return;
+  fabric_.network().set_doorbell(fabric_.self(), index_, -1);
+  ::close(efd_);
+}
+
+bool LoopbackChannel::arm() {
+  if (efd_ < 0) return false;
+  uint64_t n;
+  const bool rung = ::read(efd_, &n, sizeof(n)) == sizeof(n);
+  return !rung && queue_.empty() && sim_waiting_ == 0;
+}
+
+Status LoopbackChannel::doorbell(NodeId peer) {
+  if (!fabric_.peer_alive(peer)) return Status::PeerGone(fmt::format("node {} is gone", peer));
+  if (!fabric_.network().ring(peer, index_))
+    return Status::Unavailable(fmt::format("node {} channel {} has no doorbell", peer, index_));
+  return Status::OK();
+}
 
 Status LoopbackChannel::post(std::span<const WorkRequest> batch) {
   scratch_.resize(batch.size());

@@ -11,14 +11,21 @@ namespace remora {
 // Not thread-safe (like every Channel); the fabric must outlive it.
 class LoopbackChannel final : public Channel {
  public:
-  LoopbackChannel(LoopbackFabric& fabric, uint32_t index) : fabric_(fabric), index_(index) {}
+  LoopbackChannel(LoopbackFabric& fabric, uint32_t index);
+  ~LoopbackChannel() override;
 
   Status post(std::span<const WorkRequest> batch) override;
   size_t poll(std::span<Completion> out) override;
   size_t in_flight() const override { return queue_.size() + sim_waiting_; }
-  // No kernel object backs the double: callers must poll.
-  int event_fd() override { return -1; }
-  bool arm() override { return false; }
+  // An eventfd that only doorbells write (completions are queued in
+  // post(): arm() refuses while any is queued).
+  int event_fd() override { return efd_; }
+  bool arm() override;
+  // All memory is in this process: every peer word is mapped.
+  const std::atomic<uint64_t>* map_peer_word(NodeId peer, GAddr addr) override {
+    return fabric_.peer_word(peer, addr);
+  }
+  Status doorbell(NodeId peer) override;
   uint32_t index() const override { return index_; }
 
   // ---- simulation (LoopbackSim, docs/simulation.md) ----
@@ -56,6 +63,7 @@ class LoopbackChannel final : public Channel {
   std::vector<LoopbackFabric::Resolved> scratch_;
   std::vector<Lane> lanes_;  // by peer id, grown on demand (simulation only)
   size_t sim_waiting_ = 0;   // operations in lanes
+  int efd_ = -1;
 };
 
 }  // namespace remora

@@ -199,4 +199,14 @@ Status LoopbackFabric::resolve(const WorkRequest& wr, size_t pos, Resolved* out)
   return s.ok() ? s : fail(s);
 }
 
+std::atomic<uint64_t>* LoopbackFabric::peer_word(NodeId peer, GAddr addr) const {
+  std::lock_guard lock(mu_);
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || addr.offset() % 8 != 0) return nullptr;
+  const WorkRequest wr{Op::kRead, peer, addr, nullptr, 8, 0, 0, 0};
+  std::byte* p = nullptr;
+  if (!check_remote(wr, it->second, &p).ok()) return nullptr;
+  return reinterpret_cast<std::atomic<uint64_t>*>(p);
+}
+
 }  // namespace remora

@@ -49,6 +49,9 @@ class LoopbackFabric final : public Fabric {
   };
   // Checks one request against the fabric's state; `pos` names it in errors.
   Status resolve(const WorkRequest& wr, size_t pos, Resolved* out) const;
+  // The 8-byte word at `addr` on `peer` (all memory is in this process),
+  // or nullptr for an unknown peer or a range outside its regions.
+  std::atomic<uint64_t>* peer_word(NodeId peer, GAddr addr) const;
 
  private:
   struct PeerRegion {

@@ -1,5 +1,7 @@
 #include "fabric/loopback/loopback_network.h"
 
+#include <unistd.h>
+
 #include <sys/mman.h>
 
 #include <fmt/format.h>
@@ -44,6 +46,20 @@ void LoopbackNetwork::clear_faults(NodeId target) {
   f->drop_writes.store(0);
   f->corrupt_writes.store(0);
   f->delay_polls.store(0);
+}
+
+void LoopbackNetwork::set_doorbell(NodeId node, uint32_t index, int fd) {
+  std::lock_guard lock(mu_);
+  if (fd < 0) doorbells_.erase({node, index});
+  else doorbells_[{node, index}] = fd;
+}
+
+bool LoopbackNetwork::ring(NodeId node, uint32_t index) {
+  std::lock_guard lock(mu_);
+  auto it = doorbells_.find({node, index});
+  if (it == doorbells_.end()) return false;
+  const uint64_t one = 1;
+  return ::write(it->second, &one, sizeof(one)) == sizeof(one);
 }
 
 Status LoopbackNetwork::attach(NodeId node) {

@@ -96,6 +96,11 @@ class LoopbackNetwork {
   // Stable for the network's lifetime.
   LoopbackFaults* faults(NodeId node);
 
+  // Doorbells: the eventfd of channel `index` of `node` (-1 removes it),
+  // and ringing it (false if that channel has none).
+  void set_doorbell(NodeId node, uint32_t index, int fd);
+  bool ring(NodeId node, uint32_t index);
+
  private:
   LoopbackNetwork() = default;
 
@@ -113,6 +118,7 @@ class LoopbackNetwork {
   mutable std::mutex mu_;
   std::map<NodeId, std::unique_ptr<NodeState>> nodes_;
   std::map<RegionId, Mapping> regions_;
+  std::map<std::pair<NodeId, uint32_t>, int> doorbells_;
 };
 
 }  // namespace remora

@@ -27,6 +27,14 @@ Status UcxChannel::init() {
   REMORA_RETURN_IF_ERROR(
       ucx_status(ucp_worker_create(fabric_->context(), &wp, &worker_), "ucp_worker_create"));
   if (ucp_worker_get_efd(worker_, &efd_) != UCS_OK) efd_ = -1;  // idle loop then sleeps instead
+  ucp_am_handler_param_t am{};
+  am.field_mask = UCP_AM_HANDLER_PARAM_FIELD_ID | UCP_AM_HANDLER_PARAM_FIELD_CB |
+                  UCP_AM_HANDLER_PARAM_FIELD_ARG;
+  am.id = kDoorbellAm;
+  am.cb = &UcxChannel::on_doorbell;
+  am.arg = this;
+  REMORA_RETURN_IF_ERROR(ucx_status(ucp_worker_set_am_recv_handler(worker_, &am),
+                                    "ucp_worker_set_am_recv_handler"));
   slots_.resize(kMaxInFlight);
   for (uint32_t i = 0; i < kMaxInFlight; ++i) {
     slots_[i].owner = this;
@@ -79,6 +87,7 @@ Status UcxChannel::connect(const UcxPeer& peer) {
     ep.field_mask &= ~(UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE | UCP_EP_PARAM_FIELD_ERR_HANDLER);
   REMORA_RETURN_IF_ERROR(ucx_status(ucp_ep_create(worker_, &ep, &pc.ep), "ucp_ep_create"));
   pc.info = &peer;
+  void* probe = nullptr;
   for (const auto& r : peer.regions) {
     uint32_t idx = r.id & 0xffff;
     if (pc.regions.size() <= idx) pc.regions.resize(idx + 1);
@@ -89,6 +98,7 @@ Status UcxChannel::connect(const UcxPeer& peer) {
     rr.size = r.size;
     REMORA_RETURN_IF_ERROR(ucx_status(ucp_ep_rkey_unpack(pc.ep, r.rkey.data(), &rr.rkey),
                                       fmt::format("ucp_ep_rkey_unpack region {}", r.id)));
+    if (ucp_rkey_ptr(rr.rkey, rr.base, &probe) == UCS_OK) pc.mapped = true;
   }
   return Status::OK();
 }
@@ -112,6 +122,57 @@ void UcxChannel::close_peer(PeerConn& pc) {
 bool UcxChannel::arm() {
   if (efd_ < 0) return false;
   return ucp_worker_arm(worker_) == UCS_OK;
+}
+
+// ---- Wake-ups (docs/runtime.md) ----
+
+const std::atomic<uint64_t>* UcxChannel::map_peer_word(NodeId peer, GAddr addr) {
+  if (peer >= peers_.size() || !peers_[peer].ep || peers_[peer].closed) return nullptr;
+  const PeerConn& pc = peers_[peer];
+  const uint32_t idx = addr.region() & 0xffff;
+  if (idx >= pc.regions.size() || !pc.regions[idx].rkey || pc.regions[idx].id != addr.region())
+    return nullptr;
+  const RemoteRegion& r = pc.regions[idx];
+  if (addr.offset() % 8 != 0 || uint64_t{addr.offset()} + 8 > r.size) return nullptr;
+  void* p = nullptr;
+  if (ucp_rkey_ptr(r.rkey, r.base + addr.offset(), &p) != UCS_OK) return nullptr;
+  return static_cast<const std::atomic<uint64_t>*>(p);
+}
+
+// Over shared memory the active message lands in the peer's FIFO and UCX
+// signals the peer's event fd only if the peer armed it (it sleeps): the
+// doorbell costs a few hundred ns when the peer is awake.
+Status UcxChannel::doorbell(NodeId peer) {
+  if (peer >= peers_.size() || !peers_[peer].ep || peers_[peer].closed)
+    return Status::PeerGone(fmt::format("node {} is not connected", peer));
+  ucp_request_param_t p{};
+  p.op_attr_mask = UCP_OP_ATTR_FIELD_FLAGS;
+  p.flags = UCP_AM_SEND_FLAG_EAGER;
+  doorbell_payload_ = fabric_->self();
+  ucs_status_ptr_t r = ucp_am_send_nbx(peers_[peer].ep, kDoorbellAm, nullptr, 0, &doorbell_payload_,
+                                       sizeof(doorbell_payload_), &p);
+  if (UCS_PTR_IS_PTR(r)) {
+    ucp_request_free(r);  // released by UCX once sent
+    return Status::OK();
+  }
+  const ucs_status_t st = UCS_PTR_STATUS(r);
+  return st == UCS_OK ? Status::OK() : ucx_status(st, "doorbell");
+}
+
+// Without shared memory UCX emulates one-sided operations with messages
+// that the target's progress engine executes (tcp here): they raise events
+// on its fd like any message. (UCX over RDMA hardware maps nothing either
+// and its writes raise no event; such a peer would need a doorbell of its
+// own: see docs/runtime.md.)
+bool UcxChannel::writes_wake(NodeId peer) const {
+  return peer < peers_.size() && peers_[peer].ep && !peers_[peer].mapped;
+}
+
+ucs_status_t UcxChannel::on_doorbell(void* arg, const void* /*header*/, size_t /*header_length*/,
+                                     void* /*data*/, size_t /*length*/,
+                                     const ucp_am_recv_param_t* /*param*/) {
+  ++static_cast<UcxChannel*>(arg)->doorbells_in_;
+  return UCS_OK;
 }
 
 }  // namespace remora

@@ -24,6 +24,7 @@ struct UcxEpErrorArg {
 class UcxChannel final : public Channel {
  public:
   static constexpr uint32_t kMaxInFlight = 4096;
+  static constexpr uint32_t kDoorbellAm = 1;  // active message id of doorbells
 
   static Result<std::unique_ptr<UcxChannel>> create(UcxFabric* fabric, uint32_t index);
   ~UcxChannel() override;
@@ -34,6 +35,11 @@ class UcxChannel final : public Channel {
   size_t in_flight() const override { return posted_ - polled_; }
   int event_fd() override { return efd_; }
   bool arm() override;
+  const std::atomic<uint64_t>* map_peer_word(NodeId peer, GAddr addr) override;
+  Status doorbell(NodeId peer) override;
+  bool writes_wake(NodeId peer) const override;
+  // Doorbells received (active messages handled by progress).
+  uint64_t doorbells_received() const { return doorbells_in_; }
   uint32_t index() const override { return index_; }
 
   // Control path.
@@ -64,6 +70,7 @@ class UcxChannel final : public Channel {
     std::vector<RemoteRegion> regions;  // indexed by region id & 0xffff
     bool closed = false;
     std::unique_ptr<UcxEpErrorArg> err_arg;
+    bool mapped = false;  // ucp_rkey_ptr works: the peer's memory is shared with us
   };
 
   UcxChannel(UcxFabric* fabric, uint32_t index) : fabric_(fabric), index_(index) {}
@@ -81,6 +88,8 @@ class UcxChannel final : public Channel {
   void reap_gone_peers();
   void close_peer(PeerConn& pc);
   static void on_send_done(void* request, ucs_status_t status, void* user_data);
+  static ucs_status_t on_doorbell(void* arg, const void* header, size_t header_length, void* data,
+                                  size_t length, const ucp_am_recv_param_t* param);
 
   UcxFabric* fabric_;
   uint32_t index_;
@@ -97,6 +106,8 @@ class UcxChannel final : public Channel {
   uint64_t seen_gone_gen_ = 0;
   uint32_t poll_count_ = 0;
   size_t served_ = 0;  // ucp_worker_progress events since take_served()
+  uint64_t doorbells_in_ = 0;
+  uint64_t doorbell_payload_ = 0;  // source of doorbell messages (stays valid)
   // The local region the last request's buffer was in (regions never move).
   mutable const LocalRegion* last_local_ = nullptr;
 };

@@ -45,7 +45,7 @@ Status UcxFabric::init() {
   peer_err_ = tls_ == "tcp";
   ucp_params_t params{};
   params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_MT_WORKERS_SHARED;
-  params.features = UCP_FEATURE_RMA | UCP_FEATURE_AMO64 | UCP_FEATURE_WAKEUP;
+  params.features = UCP_FEATURE_RMA | UCP_FEATURE_AMO64 | UCP_FEATURE_WAKEUP | UCP_FEATURE_AM;
   params.mt_workers_shared = 0;
   ucs_status_t s = ucp_init(&params, cfg, &ctx_);
   ucp_config_release(cfg);
