@@ -60,10 +60,12 @@ class TxnCommitAllocTest : public ::testing::Test {
   GAddr acct(NodeId n, uint32_t row) const { return tables_[n].row(row % kRows); }
 
   // Transaction i of a SmallBank-like mix (all coordinated by node 0):
-  // transfers between nodes 1 and 2, some also reading node 3 (validated
-  // one-sided), and read-only balances of six accounts of node 1
-  // (validated with a VALIDATE RPC, more than validate_rpc_threshold).
+  // transfers between nodes 1 and 2 (with local_: 1 and 0), some also
+  // reading node 3 (validated one-sided), and read-only balances of six
+  // accounts of node 1 (validated with a VALIDATE RPC, more than
+  // validate_rpc_threshold).
   Status one(Context& ctx, uint32_t i) {
+    const NodeId second = local_ ? kCoordinator : 2;
     return c_->txn(kCoordinator).transact(ctx, [&](Tx& tx) -> Status {
       if (i % 4 == 3) {
         int64_t sum = 0;
@@ -76,7 +78,7 @@ class TxnCommitAllocTest : public ::testing::Test {
       }
       auto x = tx.read<Account>(acct(1, i));
       if (!x.ok()) return x.status();
-      auto y = tx.read<Account>(acct(2, i + 1));
+      auto y = tx.read<Account>(acct(second, i + 1));
       if (!y.ok()) return y.status();
       if (i % 4 == 2) {
         for (uint32_t k = 0; k < 2; ++k) {
@@ -127,8 +129,13 @@ class TxnCommitAllocTest : public ::testing::Test {
     ASSERT_OK(out);
   }
 
+  uint64_t since(const Counts& before, const Counts& after, NodeId n) const {
+    return after.by_node[n] - before.by_node[n];
+  }
+
   std::unique_ptr<TxnLoopback> c_;
   std::vector<Table> tables_;
+  bool local_ = false;
 };
 
 TEST_F(TxnCommitAllocTest, CoordinatorAllocatesNothingPerCommitInSteadyState) {
@@ -152,6 +159,17 @@ TEST_F(TxnCommitAllocTest, CoordinatorAllocatesNothingPerCommitInSteadyState) {
   // transactions' COMMIT_PRIMARY records may still be in flight: a bound,
   // not an exact count, would do; none are expected).
   EXPECT_EQ(part, 0u) << "heap allocations on the participants in " << commits << " commits";
+}
+
+// Node 0 is also a primary (served in place, without the rings) and a
+// backup (of node 3): its count is the coordinator's plus its participant's.
+TEST_F(TxnCommitAllocTest, LocalPrimaryServedInPlaceAllocatesNothingEither) {
+  local_ = true;
+  Counts before, after;
+  ASSERT_NO_FATAL_FAILURE(run(400, 2000, &before, &after));
+  ASSERT_EQ(after.commits - before.commits, 2000u);
+  for (NodeId n = 0; n < c_->config().nodes.size(); ++n)
+    EXPECT_EQ(since(before, after, n), 0u) << "heap allocations on node " << n;
 }
 
 }  // namespace
