@@ -56,10 +56,22 @@ Status RpcEndpoint::call(NodeId to, uint16_t method, std::span<const std::byte> 
   const std::array<std::span<const std::byte>, 2> parts{bytes_of(h), req};
   REMORA_RETURN_IF_ERROR(messenger_.sendv(to, record_type::kRpcRequest, parts));
   ++next_id_;
-  calls_.emplace(h.id, PendingCall{to, std::move(done)});
+  add_call(h.id, to, std::move(done));
   deadlines_.emplace(now_ns() + static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 0)),
                      h.id);
   return Status::OK();
+}
+
+void RpcEndpoint::add_call(uint64_t id, NodeId to, Callback done) {
+  if (spare_calls_.empty()) {
+    calls_.emplace(id, PendingCall{to, std::move(done)});
+    return;
+  }
+  auto node = std::move(spare_calls_.back());
+  spare_calls_.pop_back();
+  node.key() = id;
+  node.mapped() = PendingCall{to, std::move(done)};
+  calls_.insert(std::move(node));
 }
 
 Result<size_t> RpcEndpoint::poll() {
@@ -161,14 +173,18 @@ void RpcEndpoint::finish(uint64_t id, Status status, std::span<const std::byte> 
   auto it = calls_.find(id);
   if (it == calls_.end()) return;
   Callback done = std::move(it->second.done);
-  calls_.erase(it);  // before the callback, which may call() again
+  spare_calls_.push_back(calls_.extract(it));  // before the callback, which may call() again
   if (done) done(std::move(status), resp);
 }
 
 size_t RpcEndpoint::expire_calls() {
   size_t n = 0;
   const uint64_t now = now_ns();
-  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+  // Deadlines of answered calls go too, so the heap stays as small as the
+  // calls in flight (it would otherwise grow, and reallocate, for a whole
+  // timeout's worth of calls).
+  while (!deadlines_.empty() &&
+         (deadlines_.top().first <= now || calls_.count(deadlines_.top().second) == 0)) {
     const uint64_t id = deadlines_.top().second;
     deadlines_.pop();
     if (calls_.count(id) == 0) continue;

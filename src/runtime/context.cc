@@ -93,7 +93,9 @@ Status Context::call_all(std::span<Call> calls, std::chrono::nanoseconds timeout
   if (!w.engine_.has_messaging()) return Status::Unavailable("the engine has no RPC endpoint");
   Slot& s = slot();
   const uint64_t give_up = w.now_ns() + static_cast<uint64_t>(timeout.count());
-  std::vector<uint32_t> todo(calls.size()), full;
+  std::vector<uint32_t>& todo = s.todo;
+  std::vector<uint32_t>& full = s.full;
+  todo.resize(calls.size());
   for (uint32_t i = 0; i < calls.size(); ++i) {
     todo[i] = i;
     calls[i].status = Status::OK();

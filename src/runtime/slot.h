@@ -39,6 +39,8 @@ struct Slot {
   Status rpc_status;
   std::vector<std::byte>* rpc_resp = nullptr;
   std::span<Context::Call> calls;  // the current call_all(), if any
+  // call_all()'s work lists, kept across calls: no allocation per call.
+  std::vector<uint32_t> todo, full;
 
   // This coroutine's stack, for the sanitizer's fiber annotations.
   const void* stack_bottom = nullptr;

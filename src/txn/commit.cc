@@ -11,6 +11,7 @@
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
 #include "remora/txn/txn_engine.h"
+#include "txn/attempt_scratch.h"
 #include "txn/outgoing.h"
 #include "txn/participant.h"
 #include "txn/wire.h"
@@ -21,25 +22,37 @@ using txn_detail::EntryHeader;
 using txn_detail::Method;
 using txn_detail::MsgHeader;
 using txn_detail::MsgWriter;
+using txn_detail::OutList;
 using txn_detail::Outgoing;
 using txn_detail::padded;
 
 namespace txn_detail {
 
-// The commit of one transaction: its messages, built from the Tx. Records
-// to one node share a message while they fit in a ring record; payloads
-// too large for one go ahead in kStage pieces.
+// The commit of one transaction: its messages, built from the Tx into the
+// lists of its coroutine's AttemptScratch. Records to one node share a
+// message while they fit in a ring record; payloads too large for one go
+// ahead in kStage pieces.
 struct CommitPlan {
   TxnEngine& eng;
   Tx& tx;
   const size_t limit;  // largest RPC request
   const uint32_t epoch;
-  std::vector<Outgoing> stage_lock, lock, stage_backup, backup, primary;
+  OutList &stage_lock, &lock, &stage_backup, &backup, &primary;
 
-  CommitPlan(TxnEngine& e, Tx& t)
-      : eng(e), tx(t), limit(e.engine().rpc().max_request()), epoch(e.store().map().epoch()) {}
+  CommitPlan(TxnEngine& e, Tx& t, AttemptScratch& s)
+      : eng(e),
+        tx(t),
+        limit(e.engine().rpc().max_request()),
+        epoch(e.store().map().epoch()),
+        stage_lock(s.stage_lock),
+        lock(s.lock),
+        stage_backup(s.stage_backup),
+        backup(s.backup),
+        primary(s.primary) {
+    for (OutList* l : {&stage_lock, &lock, &stage_backup, &backup, &primary}) l->clear();
+  }
 
-  MsgWriter& to(std::vector<Outgoing>& v, NodeId n, Method m, size_t need) {
+  MsgWriter& to(OutList& v, NodeId n, Method m, size_t need) {
     const bool first = !has_message_to(v, n);
     bool fresh = false;
     MsgWriter& w = message_to(v, n, m, tx.id(), epoch, need, limit, false, &fresh);
@@ -47,17 +60,16 @@ struct CommitPlan {
     return w;
   }
 
-  Status add(std::vector<Outgoing>& stage, std::vector<Outgoing>& v, NodeId n, Method m,
+  Status add(OutList& stage, OutList& v, NodeId n, Method m,
              const EntryHeader& h, std::span<const std::byte> payload) {
     const size_t room = sizeof(MsgHeader) + sizeof(TxId) * eng.options().truncate_batch;
     const size_t need = sizeof(EntryHeader) + padded(static_cast<uint32_t>(payload.size()));
     if (room + need <= limit) return to(v, n, m, need).add_entry(h, payload);
     const size_t piece = (limit - sizeof(MsgHeader) - sizeof(EntryHeader)) & ~size_t{7};
     for (size_t off = 0; off < payload.size(); off += piece) {
-      stage.push_back(Outgoing{n, Method::kStage, MsgWriter(tx.id(), epoch), {}});
+      MsgWriter& w = stage.add(n, Method::kStage, tx.id(), epoch).msg;
       const size_t len = std::min(piece, payload.size() - off);
-      REMORA_RETURN_IF_ERROR(stage.back().msg.add_entry(EntryHeader{h.addr, off, payload.size(), 0, 0},
-                                                        payload.subspan(off, len)));
+      REMORA_RETURN_IF_ERROR(w.add_entry(EntryHeader{h.addr, off, payload.size(), 0, 0}, payload.subspan(off, len)));
     }
     return to(v, n, m, sizeof(EntryHeader)).add_staged_entry(h);
   }
@@ -73,8 +85,7 @@ struct CommitPlan {
         REMORA_RETURN_IF_ERROR(add(stage_backup, backup, b, Method::kCommitBackup, h, payload));
     }
     for (const Outgoing& o : lock)
-      if (!has_message_to(primary, o.to))
-        primary.push_back(Outgoing{o.to, Method::kCommitPrimary, MsgWriter(tx.id(), epoch), {}});
+      if (!has_message_to(primary, o.to)) primary.add(o.to, Method::kCommitPrimary, tx.id(), epoch);
     return Status::OK();
   }
 };
@@ -99,34 +110,37 @@ void TxnEngine::piggyback_truncations(NodeId node, MsgWriter& w) {
 // refused holds nothing (a refusal releases what its message had taken and
 // the staged pieces) unless a COMMIT_BACKUP or STAGE went there too.
 Status TxnEngine::abort_everywhere(Context& ctx, Tx& tx, const CommitPlan& plan) {
-  std::vector<Outgoing> aborts;
+  OutList& aborts = tx.scratch_.aborts;
+  aborts.clear();
   auto add = [&](NodeId n) {
-    if (!has_message_to(aborts, n))
-      aborts.push_back(Outgoing{n, Method::kAbort, MsgWriter(tx.id(), plan.epoch), {}});
+    if (!has_message_to(aborts, n)) aborts.add(n, Method::kAbort, tx.id(), plan.epoch);
   };
   for (const Outgoing& o : plan.lock)
     if (o.sent && o.status.code() != Code::kConflict) add(o.to);
-  for (const std::vector<Outgoing>* v : {&plan.stage_lock, &plan.stage_backup, &plan.backup})
+  for (const OutList* v : {&plan.stage_lock, &plan.stage_backup, &plan.backup})
     for (const Outgoing& o : *v)
       if (o.sent) add(o.to);
-  return deliver(ctx, aborts);
+  return deliver(ctx, aborts, tx.scratch_.io);
+}
+
+Status TxnEngine::commit_read_only(Context& ctx, Tx& tx, AbortCause* cause) {
+  // One consistent read needs nothing more; more need validation.
+  size_t reads = 0;
+  for (const Tx::Entry& e : tx.entries_) reads += e.read ? 1 : 0;
+  Status st = reads > 1 ? validate(ctx, tx) : Status::OK();
+  if (!st.ok()) {
+    *cause = st.code() == Code::kConflict ? AbortCause::kValidation : AbortCause::kError;
+    return st;
+  }
+  ++stats_.commits;
+  ++stats_.read_only_commits;
+  return st;
 }
 
 Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
-  if (tx.write_set_size() == 0) {
-    // Read-only: one consistent read needs nothing more; more need validation.
-    size_t reads = 0;
-    for (const Tx::Entry& e : tx.entries_) reads += e.read ? 1 : 0;
-    Status st = reads > 1 ? validate(ctx, tx) : Status::OK();
-    if (!st.ok()) {
-      *cause = st.code() == Code::kConflict ? AbortCause::kValidation : AbortCause::kError;
-      return st;
-    }
-    ++stats_.commits;
-    ++stats_.read_only_commits;
-    return st;
-  }
-  CommitPlan plan(*this, tx);
+  if (tx.write_set_size() == 0) return commit_read_only(ctx, tx, cause);
+  CommitPlan plan(*this, tx, tx.scratch_);
+  txn_detail::SendScratch& io = tx.scratch_.io;
   Status st = plan.build();
   if (!st.ok()) {
     *cause = AbortCause::kError;
@@ -134,8 +148,8 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
     return st.with_context("building the commit messages");
   }
   // LOCKING (large payloads staged first)
-  st = send(ctx, plan.stage_lock);
-  if (st.ok()) st = send(ctx, plan.lock);
+  st = send(ctx, plan.stage_lock, io);
+  if (st.ok()) st = send(ctx, plan.lock, io);
   if (st.ok()) {
     // VALIDATING
     st = validate(ctx, tx);
@@ -145,8 +159,8 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
   }
   // COMMIT_BACKUP
   if (st.ok()) {
-    st = send(ctx, plan.stage_backup);
-    if (st.ok()) st = send(ctx, plan.backup);
+    st = send(ctx, plan.stage_backup, io);
+    if (st.ok()) st = send(ctx, plan.backup, io);
     if (!st.ok()) *cause = AbortCause::kError;
   }
   if (!st.ok()) {
@@ -163,7 +177,7 @@ Status TxnEngine::commit(Context& ctx, Tx& tx, AbortCause* cause) {
     std::vector<TxId>& ids = to_truncate_[o.to];
     if (ids.empty() || ids.back() != tx.id()) ids.push_back(tx.id());  // once per node
   }
-  st = deliver(ctx, plan.primary);
+  st = deliver(ctx, plan.primary, io);
   if (!st.ok()) {
     // A primary was declared failed before its record went out: every
     // backup holds the records, so recovery will commit (FaRM §5.3), but
@@ -189,12 +203,12 @@ void TxnEngine::after_commit(Context& ctx, Tx& tx) {
   spdlog::debug("node {} thread {}: truncation deferred: {}", self(), thread(), st.to_string());
 }
 
-void TxnEngine::requeue_truncations(const std::vector<Outgoing>& backup) {
+void TxnEngine::requeue_truncations(const OutList& backup) {
   // The message may not have arrived: truncation is idempotent, send again.
   for (const Outgoing& o : backup) {
     auto m = txn_detail::parse_msg(o.msg.bytes());
     if (!m.ok()) continue;
-    for (const TxId& id : m->truncs) to_truncate_[o.to].push_back(id);
+    for (size_t i = 0; i < m->truncs.size(); ++i) to_truncate_[o.to].push_back(m->truncs[i]);
   }
 }
 

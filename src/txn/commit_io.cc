@@ -5,11 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <map>
 
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
 #include "remora/txn/txn_engine.h"
+#include "txn/attempt_scratch.h"
 #include "txn/outgoing.h"
 #include "txn/participant.h"
 #include "txn/wire.h"
@@ -18,24 +18,25 @@ namespace remora {
 
 using txn_detail::EntryHeader;
 using txn_detail::Method;
+using txn_detail::OutList;
 using txn_detail::Outgoing;
+using txn_detail::SendScratch;
 
-Status TxnEngine::send(Context& ctx, std::vector<Outgoing>& out) {
-  std::vector<Context::Call> calls;
-  std::vector<size_t> remote;
-  std::vector<std::byte> resp;
+Status TxnEngine::send(Context& ctx, OutList& out, SendScratch& io) {
+  io.calls.clear();
+  io.remote.clear();
   for (size_t i = 0; i < out.size(); ++i) {
     out[i].sent = true;
     if (out[i].to == self()) {
-      resp.clear();
-      out[i].status = participant_->handle(out[i].method, self(), out[i].msg.bytes(), resp);
+      io.resp.clear();
+      out[i].status = participant_->handle(out[i].method, self(), out[i].msg.bytes(), io.resp);
     } else {
-      calls.push_back({out[i].to, out[i].method, out[i].msg.bytes(), nullptr, {}});
-      remote.push_back(i);
+      io.calls.push_back({out[i].to, out[i].method, out[i].msg.bytes(), nullptr, {}});
+      io.remote.push_back(i);
     }
   }
-  if (!calls.empty()) (void)ctx.call_all(calls, options_.rpc_timeout);
-  for (size_t k = 0; k < remote.size(); ++k) out[remote[k]].status = std::move(calls[k].status);
+  if (!io.calls.empty()) (void)ctx.call_all(io.calls, options_.rpc_timeout);
+  for (size_t k = 0; k < io.remote.size(); ++k) out[io.remote[k]].status = std::move(io.calls[k].status);
   for (const Outgoing& o : out)
     if (!o.status.ok()) return o.status;
   return Status::OK();
@@ -73,13 +74,12 @@ Status TxnEngine::deliver_one(Context& ctx, Outgoing& o) {
   }
 }
 
-Status TxnEngine::deliver(Context& ctx, std::vector<Outgoing>& out) {
-  std::vector<std::byte> resp;
+Status TxnEngine::deliver(Context& ctx, OutList& out, SendScratch& io) {
   for (Outgoing& o : out) {
     o.sent = true;
     if (o.to == self()) {
-      resp.clear();
-      o.status = participant_->handle(o.method, self(), o.msg.bytes(), resp);
+      io.resp.clear();
+      o.status = participant_->handle(o.method, self(), o.msg.bytes(), io.resp);
       continue;
     }
     // A ring record of type `method`: ordered after everything this thread
@@ -98,9 +98,15 @@ Status TxnEngine::maybe_truncate(Context& ctx) {
 }
 
 Status TxnEngine::flush_truncations(Context& ctx) {
+  txn_detail::ScratchLease s(scratch_pool_);
+  return flush_truncations(ctx, *s);
+}
+
+Status TxnEngine::flush_truncations(Context& ctx, txn_detail::AttemptScratch& s) {
   const size_t limit = engine_.rpc().max_request();
   const uint32_t epoch = store_.map().epoch();
-  std::vector<Outgoing> out;
+  OutList& out = s.truncs;
+  out.clear();
   for (auto& [node, ids] : to_truncate_) {
     for (const TxId& id : ids) {
       txn_detail::MsgWriter& w =
@@ -110,7 +116,7 @@ Status TxnEngine::flush_truncations(Context& ctx) {
     ids.clear();
   }
   stats_.truncations_sent += out.size();
-  Status st = send(ctx, out);
+  Status st = send(ctx, out, s.io);
   if (!st.ok()) {
     requeue_truncations(out);
     return st;
@@ -118,36 +124,52 @@ Status TxnEngine::flush_truncations(Context& ctx) {
   return release_runs(ctx);
 }
 
-Status TxnEngine::validate(Context& ctx, Tx& tx, bool during_execution) {
+void TxnEngine::collect_reads(Tx& tx, bool during_execution) {
   // Objects only read (during execution: every object read, as nothing is
-  // locked yet) must still carry the word they were read with.
-  std::map<NodeId, std::vector<const Tx::Entry*>> by_node;
+  // locked yet) must still carry the word they were read with. Sorted by
+  // primary, in entry order within one (no allocation, unlike a map).
+  std::vector<const Tx::Entry*>& reads = tx.scratch_.reads;
+  reads.clear();
   for (const Tx::Entry& e : tx.entries_)
-    if (e.read && (during_execution || !e.written)) by_node[e.primary].push_back(&e);
-  const size_t limit = engine_.rpc().max_request();
-  std::vector<Outgoing> rpcs;
-  std::vector<const Tx::Entry*> one_sided;
-  for (auto& [node, entries] : by_node) {
-    if (node == self() || entries.size() <= options_.validate_rpc_threshold) {
-      one_sided.insert(one_sided.end(), entries.begin(), entries.end());
-      continue;
-    }
-    for (const Tx::Entry* e : entries) {
-      txn_detail::MsgWriter& w = txn_detail::message_to(rpcs, node, Method::kValidate, tx.id(),
-                                                        store_.map().epoch(), sizeof(EntryHeader), limit);
-      REMORA_RETURN_IF_ERROR(w.add_entry({e->addr.raw(), e->seen, 0, 0, 0}, {}));
-    }
-  }
-  stats_.validated_one_sided += one_sided.size();
-  REMORA_RETURN_IF_ERROR(validate_one_sided(ctx, one_sided));
-  stats_.validate_rpcs += rpcs.size();
-  return send(ctx, rpcs);
+    if (e.read && (during_execution || !e.written)) reads.push_back(&e);
+  std::sort(reads.begin(), reads.end(), [](const Tx::Entry* a, const Tx::Entry* b) {
+    return a->primary != b->primary ? a->primary < b->primary : a < b;
+  });
 }
 
-Status TxnEngine::validate_one_sided(Context& ctx, std::span<const Tx::Entry* const> entries) {
+Status TxnEngine::validate(Context& ctx, Tx& tx, bool during_execution) {
+  txn_detail::AttemptScratch& s = tx.scratch_;
+  collect_reads(tx, during_execution);
+  const size_t limit = engine_.rpc().max_request();
+  OutList& rpcs = s.validate;
+  rpcs.clear();
+  s.one_sided.clear();
+  for (size_t i = 0, j = 0; i < s.reads.size(); i = j) {
+    const NodeId node = s.reads[i]->primary;
+    for (j = i; j < s.reads.size() && s.reads[j]->primary == node;) ++j;
+    if (node == self() || j - i <= options_.validate_rpc_threshold) {
+      s.one_sided.insert(s.one_sided.end(), s.reads.begin() + i, s.reads.begin() + j);
+      continue;
+    }
+    for (size_t k = i; k < j; ++k) {
+      txn_detail::MsgWriter& w = txn_detail::message_to(rpcs, node, Method::kValidate, tx.id(),
+                                                        store_.map().epoch(), sizeof(EntryHeader), limit);
+      REMORA_RETURN_IF_ERROR(w.add_entry({s.reads[k]->addr.raw(), s.reads[k]->seen, 0, 0, 0}, {}));
+    }
+  }
+  stats_.validated_one_sided += s.one_sided.size();
+  REMORA_RETURN_IF_ERROR(validate_one_sided(ctx, s));
+  stats_.validate_rpcs += rpcs.size();
+  return send(ctx, rpcs, s.io);
+}
+
+// A changed word is a conflict: its details are kept in the scratch and
+// formatted only if the transaction gives up (LocalConflict).
+Status TxnEngine::validate_one_sided(Context& ctx, txn_detail::AttemptScratch& s) {
+  const std::span<const Tx::Entry* const> entries = s.one_sided;
   const auto scratch = ctx.scratch();
   const size_t per_batch = scratch.size() / 8;
-  std::vector<WorkRequest> batch;
+  std::vector<WorkRequest>& batch = s.batch;
   for (size_t base = 0; base < entries.size(); base += per_batch) {
     const size_t n = std::min(per_batch, entries.size() - base);
     batch.clear();
@@ -166,10 +188,9 @@ Status TxnEngine::validate_one_sided(Context& ctx, std::span<const Tx::Entry* co
       const Tx::Entry& e = *entries[base + i];
       uint64_t now;
       std::memcpy(&now, scratch.data() + 8 * i, 8);
-      if (now != e.seen)
-        return Status::Conflict(fmt::format("validation of {} failed: {} at version {}, read at {}",
-                                            e.addr.to_string(), obj::locked(now) ? "locked" : "changed",
-                                            obj::version(now), obj::version(e.seen)));
+      if (now == e.seen) continue;
+      s.conflict = {e.addr.raw(), now, e.seen, true};
+      return Status::Conflict("validation");
     }
   }
   return Status::OK();

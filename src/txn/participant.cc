@@ -49,10 +49,39 @@ Status Participant::stage(const MsgView& m) {
   return Status::OK();
 }
 
+std::vector<std::byte> Participant::take_buffer() {
+  if (spare_bufs_.empty()) return {};
+  std::vector<std::byte> b = std::move(spare_bufs_.back());
+  spare_bufs_.pop_back();
+  return b;
+}
+
+Participant::Records& Participant::records_of(Log& log, const TxId& tx) {
+  if (auto it = log.find(tx); it != log.end()) return it->second;
+  if (spare_nodes_.empty()) return log[tx];
+  Log::node_type node = std::move(spare_nodes_.back());
+  spare_nodes_.pop_back();
+  node.key() = tx;
+  return log.insert(std::move(node)).position->second;
+}
+
+void Participant::forget(Log& log, Log::iterator it) {
+  for (std::vector<std::byte>& b : it->second) {
+    b.clear();
+    spare_bufs_.push_back(std::move(b));
+  }
+  it->second.clear();
+  spare_nodes_.push_back(log.extract(it));
+}
+
 Result<std::vector<std::byte>> Participant::materialize(const MsgView& m, std::span<const std::byte> req) {
   bool staged = false;
   for (const EntryView& ev : m.entries) staged |= (ev.h.flags & kStaged) != 0;
-  if (!staged) return std::vector<std::byte>(req.begin(), req.end());
+  if (!staged) {
+    std::vector<std::byte> copy = take_buffer();  // the ring's bytes are reused: keep a copy
+    copy.assign(req.begin(), req.end());
+    return copy;
+  }
   MsgWriter w(m.header.tx, m.header.epoch);
   auto& pieces = staging_[m.header.tx];
   for (const EntryView& ev : m.entries) {
@@ -84,15 +113,18 @@ Status Participant::lock(const MsgView& m, std::span<const std::byte> req) {
   Status st = lock_entries(*view);
   if (!st.ok()) {
     staging_.erase(m.header.tx);
+    full->clear();
+    spare_bufs_.push_back(std::move(*full));
     return st;
   }
-  lock_log_[m.header.tx].push_back(std::move(*full));  // a tx may lock in several messages
+  records_of(lock_log_, m.header.tx).push_back(std::move(*full));  // a tx may lock in several messages
   return Status::OK();
 }
 
 Status Participant::lock_entries(const MsgView& m) {
-  for (size_t i = 0; i < m.entries.size(); ++i) {
-    const EntryHeader& e = m.entries[i].h;
+  size_t i = 0;
+  for (auto it = m.entries.begin(); it != m.entries.end(); ++it, ++i) {
+    const EntryHeader e = (*it).h;
     const GAddr a = GAddr::from_raw(e.addr);
     std::byte* o = store_.local_object(a, obj::footprint(e.size));
     Status refuse;
@@ -114,8 +146,9 @@ Status Participant::lock_entries(const MsgView& m) {
 }
 
 void Participant::unlock(const MsgView& logged, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    const EntryHeader& e = logged.entries[i].h;
+  auto it = logged.entries.begin();
+  for (size_t i = 0; i < count; ++i, ++it) {
+    const EntryHeader e = (*it).h;
     std::byte* o = store_.local_object(GAddr::from_raw(e.addr), obj::footprint(e.size));
     obj::store_word(o, e.expected);
   }
@@ -145,7 +178,7 @@ Status Participant::commit_backup(const MsgView& m, std::span<const std::byte> r
   }
   auto full = materialize(m, req);
   if (!full.ok()) return full.status();
-  backup_log_[m.header.tx].push_back(std::move(*full));
+  records_of(backup_log_, m.header.tx).push_back(std::move(*full));
   ++stats_.backup_records;
   return Status::OK();
 }
@@ -171,7 +204,7 @@ Status Participant::commit_primary(const MsgView& m) {
       if (!st.ok()) spdlog::debug("freed object not reused: {}", st.to_string());
     }
   }
-  lock_log_.erase(it);
+  forget(lock_log_, it);
   return Status::OK();
 }
 
@@ -180,14 +213,17 @@ Status Participant::abort(const MsgView& m) {
   // so the record must never be applied (nor count as a commit-backup vote
   // in recovery).
   staging_.erase(m.header.tx);
-  if (backup_log_.erase(m.header.tx) > 0) ++stats_.backup_aborted;
+  if (auto b = backup_log_.find(m.header.tx); b != backup_log_.end()) {
+    forget(backup_log_, b);
+    ++stats_.backup_aborted;
+  }
   auto it = lock_log_.find(m.header.tx);
   if (it == lock_log_.end()) return Status::OK();  // refused or never arrived: nothing held
   for (const std::vector<std::byte>& record : it->second) {
     auto logged = parse_msg(record);
     if (logged.ok()) unlock(*logged, logged->entries.size());
   }
-  lock_log_.erase(it);
+  forget(lock_log_, it);
   return Status::OK();
 }
 
@@ -200,16 +236,16 @@ Status Participant::release(const MsgView& m) {
   return Status::OK();
 }
 
-void Participant::truncate(std::span<const TxId> ids) {
-  for (const TxId& id : ids) {
-    auto it = backup_log_.find(id);
+void Participant::truncate(const TruncList& ids) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto it = backup_log_.find(ids[i]);
     if (it == backup_log_.end()) continue;
     for (const std::vector<std::byte>& record : it->second) {
       auto logged = parse_msg(record);
       if (logged.ok())
         for (const EntryView& ev : logged->entries) apply_to_replica(ev);
     }
-    backup_log_.erase(it);
+    forget(backup_log_, it);
     ++stats_.backup_applied;
   }
 }

@@ -42,8 +42,16 @@ class Participant {
   size_t staged_size() const { return staging_.size(); }
 
  private:
-  // The request with every staged payload inlined (consumed from staging_).
+  using Records = std::vector<std::vector<std::byte>>;  // one or more messages
+  using Log = std::unordered_map<TxId, Records, TxIdHash>;
+  // The request with every staged payload inlined (consumed from staging_),
+  // in a buffer of spare_bufs_.
   Result<std::vector<std::byte>> materialize(const MsgView& m, std::span<const std::byte> req);
+  // `tx`'s records in `log` (a new, empty entry if none).
+  Records& records_of(Log& log, const TxId& tx);
+  // Forgets `it`, keeping its map node and buffers for later records.
+  void forget(Log& log, Log::iterator it);
+  std::vector<std::byte> take_buffer();
   Status stage(const MsgView& m);
   Status lock(const MsgView& m, std::span<const std::byte> req);
   Status lock_entries(const MsgView& m);
@@ -52,7 +60,7 @@ class Participant {
   Status commit_primary(const MsgView& m);
   Status abort(const MsgView& m);
   Status release(const MsgView& m);
-  void truncate(std::span<const TxId> ids);
+  void truncate(const TruncList& ids);
   void apply_to_replica(const EntryView& e);
   void zero_freed_tail(std::byte* o, uint32_t freed_size);
   void unlock(const MsgView& logged, size_t count);
@@ -62,11 +70,14 @@ class Participant {
   Slabs& slabs_;
   TxnStats& stats_;
   TxnFaults* const faults_;
-  using Records = std::vector<std::vector<std::byte>>;  // one or more messages
   // LOCK records until COMMIT_PRIMARY or ABORT.
-  std::unordered_map<TxId, Records, TxIdHash> lock_log_;
+  Log lock_log_;
   // COMMIT_BACKUP records until TRUNCATE.
-  std::unordered_map<TxId, Records, TxIdHash> backup_log_;
+  Log backup_log_;
+  // Map nodes and record buffers of forgotten records, reused by the next
+  // ones: a participant allocates nothing per transaction once warm.
+  std::vector<Log::node_type> spare_nodes_;
+  std::vector<std::vector<std::byte>> spare_bufs_;
   // Payloads staged ahead of their LOCK / COMMIT_BACKUP, by tx and address.
   struct Staged {
     std::vector<std::byte> data;

@@ -11,6 +11,7 @@
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
 #include "remora/txn/txn_engine.h"
+#include "txn/attempt_scratch.h"
 #include "txn/outgoing.h"
 #include "txn/slabs.h"
 #include "txn/wire.h"
@@ -19,7 +20,7 @@ namespace remora {
 
 using txn_detail::Method;
 using txn_detail::MsgWriter;
-using txn_detail::Outgoing;
+using txn_detail::OutList;
 
 void TxnEngine::queue_release(const Tx& tx) {
   for (const Tx::Entry& e : tx.entries_) {
@@ -43,18 +44,18 @@ Status TxnEngine::release_runs(Context& ctx) {
   todo.swap(to_release_);  // coroutines of this thread may queue more meanwhile
   const uint32_t epoch = store_.map().epoch();
   Status first;
+  txn_detail::ScratchLease s(scratch_pool_);
   for (PendingRelease& p : todo) {
-    std::vector<Outgoing> truncs;
-    for (NodeId b : p.backups) {
-      truncs.push_back(Outgoing{b, Method::kTruncate, MsgWriter(TxId{}, epoch), {}});
-      REMORA_RETURN_IF_ERROR(truncs.back().msg.add_trunc(p.tx));
-    }
-    Status st = send(ctx, truncs);
+    OutList& truncs = s->truncs;
+    truncs.clear();
+    for (NodeId b : p.backups) REMORA_RETURN_IF_ERROR(truncs.add(b, Method::kTruncate, TxId{}, epoch).msg.add_trunc(p.tx));
+    Status st = send(ctx, truncs, s->io);
     if (st.ok()) {
-      std::vector<Outgoing> rel{Outgoing{p.primary, Method::kRelease, MsgWriter(p.tx, epoch), {}}};
-      for (const auto& [addr, word] : p.runs)
-        REMORA_RETURN_IF_ERROR(rel.back().msg.add_entry({addr, 0, word, 0, 0}, {}));
-      st = deliver(ctx, rel);
+      OutList& rel = s->aborts;  // not otherwise used by a flush
+      rel.clear();
+      MsgWriter& w = rel.add(p.primary, Method::kRelease, p.tx, epoch).msg;
+      for (const auto& [addr, word] : p.runs) REMORA_RETURN_IF_ERROR(w.add_entry({addr, 0, word, 0, 0}, {}));
+      st = deliver(ctx, rel, s->io);
       if (st.ok()) {
         ++stats_.runs_released;
         continue;

@@ -31,19 +31,38 @@ const char* abort_cause_name(AbortCause c) {
   return "?";
 }
 
-Tx::Tx(TxnEngine& engine, Context& ctx, TxId id) : engine_(engine), ctx_(ctx), id_(id) {}
-Tx::~Tx() = default;
+Tx::Tx(TxnEngine& engine, Context& ctx, TxId id, Buffers& buffers, txn_detail::AttemptScratch& scratch)
+    : engine_(engine),
+      ctx_(ctx),
+      id_(id),
+      home_(buffers),
+      scratch_(scratch),
+      entries_(std::move(buffers.entries)),
+      by_addr_(std::move(buffers.by_addr)),
+      chunks_(std::move(buffers.chunks)) {}
+
+Tx::~Tx() {
+  entries_.clear();
+  by_addr_.clear();
+  home_.entries = std::move(entries_);
+  home_.by_addr = std::move(by_addr_);
+  home_.chunks = std::move(chunks_);
+}
 
 std::byte* Tx::arena_alloc(uint32_t size) {
+  // operator new aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16 on x86-64).
+  static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16);
   const size_t need = (size + 15u) & ~size_t{15};
-  if (chunks_.empty() || chunk_used_ + need > chunk_size_) {
-    chunk_size_ = std::max(kChunk, need);
-    // operator new aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16 on x86-64).
-    static_assert(__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16);
-    chunks_.push_back(std::unique_ptr<std::byte[]>(new std::byte[chunk_size_]));
+  if (need > kChunk) {
+    big_.push_back(std::unique_ptr<std::byte[]>(new std::byte[need]));
+    return big_.back().get();
+  }
+  if (chunks_in_use_ == 0 || chunk_used_ + need > kChunk) {
+    if (chunks_in_use_ == chunks_.size()) chunks_.push_back(std::unique_ptr<std::byte[]>(new std::byte[kChunk]));
+    ++chunks_in_use_;
     chunk_used_ = 0;
   }
-  std::byte* p = chunks_.back().get() + chunk_used_;
+  std::byte* p = chunks_[chunks_in_use_ - 1].get() + chunk_used_;
   chunk_used_ += need;
   return p;
 }

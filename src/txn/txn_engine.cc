@@ -10,6 +10,7 @@
 #include "remora/history/history.h"
 #include "remora/node/engine.h"
 #include "remora/txn/object.h"
+#include "txn/attempt_scratch.h"
 #include "txn/participant.h"
 #include "txn/slabs.h"
 #include "txn/wire.h"
@@ -76,23 +77,30 @@ TxId TxnEngine::next_id() {
 }
 
 Status TxnEngine::run(Context& ctx, FunctionRef<Status(Tx&)> fn) {
+  txn_detail::ScratchLease scratch(scratch_pool_);  // every attempt's buffers
   for (uint32_t n = 1;; ++n) {
     AbortCause cause = AbortCause::kError;
-    Status st = attempt(ctx, fn, &cause);
+    Status st = attempt(ctx, fn, *scratch, &cause);
     if (st.ok()) return st;
     ++stats_.aborts[static_cast<int>(cause)];
     if (st.code() != Code::kConflict) return st;
     if (n == options_.max_attempts) {
       ++stats_.gave_up;
-      return st.with_context(fmt::format("gave up after {} attempts", n));
+      // Conflicts are cheap (no formatting) until one is reported.
+      const std::string last = cause == AbortCause::kValidation && scratch->conflict.set
+                                   ? "; last local one: " + scratch->conflict.describe()
+                                   : std::string();
+      return st.with_context(fmt::format("gave up after {} attempts{}", n, last));
     }
     backoff(ctx, n);
   }
 }
 
-Status TxnEngine::attempt(Context& ctx, FunctionRef<Status(Tx&)> fn, AbortCause* cause) {
+Status TxnEngine::attempt(Context& ctx, FunctionRef<Status(Tx&)> fn, txn_detail::AttemptScratch& scratch,
+                          AbortCause* cause) {
   const uint64_t start = now_ns();
-  Tx tx(*this, ctx, next_id());
+  scratch.conflict = {};
+  Tx tx(*this, ctx, next_id(), scratch.tx, scratch);
   ++stats_.attempts;
   Status st = fn(tx);
   if (!st.ok()) {

@@ -11,6 +11,12 @@ MsgWriter::MsgWriter(const TxId& tx, uint32_t epoch) : buf_(sizeof(MsgHeader)) {
   std::memcpy(buf_.data(), &h, sizeof h);
 }
 
+void MsgWriter::reset(const TxId& tx, uint32_t epoch) {
+  buf_.resize(sizeof(MsgHeader));
+  MsgHeader h{tx, epoch, 0, 0};
+  std::memcpy(buf_.data(), &h, sizeof h);
+}
+
 MsgHeader MsgWriter::header() const {
   MsgHeader h;
   std::memcpy(&h, buf_.data(), sizeof h);
@@ -61,32 +67,58 @@ Status MsgWriter::add_staged_entry(const EntryHeader& e) {
   return Status::OK();
 }
 
+TxId TruncList::operator[](size_t i) const {
+  TxId t;
+  std::memcpy(&t, at_ + i * sizeof(TxId), sizeof t);
+  return t;
+}
+
+EntryView EntryList::Iterator::operator*() const {
+  EntryView e;
+  std::memcpy(&e.h, at_, sizeof e.h);
+  const uint32_t inline_size = (e.h.flags & kStaged) ? 0 : e.h.size;
+  e.payload = {at_ + sizeof e.h, inline_size};
+  return e;
+}
+
+EntryList::Iterator& EntryList::Iterator::operator++() {
+  EntryHeader h;
+  std::memcpy(&h, at_, sizeof h);
+  at_ += sizeof h + padded((h.flags & kStaged) ? 0 : h.size);
+  if (--left_ == 0) at_ = nullptr;
+  return *this;
+}
+
+EntryView EntryList::operator[](size_t i) const {
+  Iterator it = begin();
+  for (size_t k = 0; k < i; ++k) ++it;
+  return *it;
+}
+
 Result<MsgView> parse_msg(std::span<const std::byte> b) {
   MsgView v;
   if (b.size() < sizeof(MsgHeader))
     return Status::Corrupt(fmt::format("transaction message of {} B", b.size()));
   std::memcpy(&v.header, b.data(), sizeof v.header);
   size_t at = sizeof(MsgHeader);
-  if (b.size() - at < size_t{v.header.truncs} * sizeof(TxId))
+  const size_t trunc_bytes = size_t{v.header.truncs} * sizeof(TxId);
+  if (b.size() - at < trunc_bytes)
     return Status::Corrupt(fmt::format("message announces {} truncations, has {} B", v.header.truncs,
                                        b.size() - at));
-  v.truncs.resize(v.header.truncs);
-  if (v.header.truncs) std::memcpy(v.truncs.data(), b.data() + at, v.truncs.size() * sizeof(TxId));
-  at += v.truncs.size() * sizeof(TxId);
-  v.entries.reserve(v.header.entries);
+  v.truncs = TruncList(b.data() + at, v.header.truncs);
+  at += trunc_bytes;
+  v.entries = EntryList(b.data() + at, v.header.entries);
   for (uint32_t i = 0; i < v.header.entries; ++i) {
-    EntryView e;
+    EntryHeader h;
     if (b.size() - at < sizeof(EntryHeader))
       return Status::Corrupt(fmt::format("entry {} of {} cut short", i, v.header.entries));
-    std::memcpy(&e.h, b.data() + at, sizeof e.h);
-    at += sizeof e.h;
-    if (e.h.flags & ~kStaged) return Status::Corrupt(fmt::format("entry {}: flags {:#x}", i, e.h.flags));
-    const uint32_t inline_size = (e.h.flags & kStaged) ? 0 : e.h.size;
+    std::memcpy(&h, b.data() + at, sizeof h);
+    at += sizeof h;
+    if (h.flags & ~kStaged) return Status::Corrupt(fmt::format("entry {}: flags {:#x}", i, h.flags));
+    const uint32_t inline_size = (h.flags & kStaged) ? 0 : h.size;
     if (b.size() - at < padded(inline_size))
-      return Status::Corrupt(fmt::format("entry {}: payload of {} B cut short", i, e.h.size));
-    e.payload = b.subspan(at, inline_size);
+      return Status::Corrupt(fmt::format("entry {}: payload of {} B cut short", i, h.size));
     at += padded(inline_size);
-    v.entries.push_back(e);
   }
   if (at != b.size()) return Status::Corrupt(fmt::format("{} trailing bytes", b.size() - at));
   return v;

@@ -67,6 +67,8 @@ class MsgWriter {
   static constexpr uint32_t kMaxCount = 0xffff;
 
   MsgWriter(const TxId& tx, uint32_t epoch);
+  // Starts a new message in the same buffer (its capacity is kept).
+  void reset(const TxId& tx, uint32_t epoch);
   // REQUIRES: before any entry (kInvalidArgument otherwise).
   [[nodiscard]] Status add_trunc(const TxId& t);
   [[nodiscard]] Status add_entry(const EntryHeader& e, std::span<const std::byte> payload);
@@ -92,11 +94,53 @@ struct EntryView {
   std::span<const std::byte> payload;
 };
 
-// A parsed message; views into the request bytes.
+// The truncations of a checked message, read from its bytes on access.
+class TruncList {
+ public:
+  TruncList() = default;
+  TruncList(const std::byte* at, size_t n) : at_(at), n_(n) {}
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  TxId operator[](size_t i) const;
+
+ private:
+  const std::byte* at_ = nullptr;
+  size_t n_ = 0;
+};
+
+// The entries of a checked message, parsed as they are walked (forward;
+// operator[] walks from the first, for tests and short messages).
+class EntryList {
+ public:
+  class Iterator {
+   public:
+    Iterator(const std::byte* at, size_t left) : at_(at), left_(left) {}
+    EntryView operator*() const;
+    Iterator& operator++();
+    bool operator!=(const Iterator& o) const { return left_ != o.left_; }
+
+   private:
+    const std::byte* at_;
+    size_t left_;
+  };
+  EntryList() = default;
+  EntryList(const std::byte* at, size_t n) : at_(at), n_(n) {}
+  size_t size() const { return n_; }
+  Iterator begin() const { return {at_, n_}; }
+  Iterator end() const { return {nullptr, 0}; }
+  EntryView operator[](size_t i) const;
+
+ private:
+  const std::byte* at_ = nullptr;
+  size_t n_ = 0;
+};
+
+// A parsed message: its header, and views into the request bytes (which
+// must outlive it). Parsing checks the whole message and allocates nothing.
 struct MsgView {
   MsgHeader header;
-  std::vector<TxId> truncs;
-  std::vector<EntryView> entries;
+  TruncList truncs;
+  EntryList entries;
 };
 
 // kCorrupt names what does not add up.

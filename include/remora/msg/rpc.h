@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "remora/common/status.h"
+#include "remora/msg/inline_function.h"
 #include "remora/msg/messenger.h"
 
 namespace remora {
@@ -35,7 +36,8 @@ class RpcEndpoint {
   using Handler = std::function<Status(NodeId from, std::span<const std::byte> req,
                                        std::vector<std::byte>& resp)>;
   // `resp` is empty unless status is OK, and valid only during the call.
-  using Callback = std::function<void(Status status, std::span<const std::byte> resp)>;
+  // Callables of up to 48 bytes are stored without an allocation.
+  using Callback = InlineFunction<void(Status status, std::span<const std::byte> resp)>;
   using DefaultHandler =
       std::function<void(NodeId from, uint16_t type, std::span<const std::byte> payload)>;
 
@@ -96,6 +98,7 @@ class RpcEndpoint {
   size_t expire_calls();
   size_t fail_unreachable_calls();
   void finish(uint64_t id, Status status, std::span<const std::byte> resp);
+  void add_call(uint64_t id, NodeId to, Callback done);
 
   Messenger& messenger_;
   const RpcOptions options_;
@@ -103,6 +106,8 @@ class RpcEndpoint {
   DefaultHandler default_handler_;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, PendingCall> calls_;
+  // Nodes of finished calls, reused by the next calls: no allocation per call.
+  std::vector<std::unordered_map<uint64_t, PendingCall>::node_type> spare_calls_;
   // (deadline, id), earliest first; ids already finished are skipped.
   using Deadline = std::pair<uint64_t, uint64_t>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;

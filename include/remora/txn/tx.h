@@ -32,6 +32,7 @@ class Context;
 class Tx;
 class TxnEngine;
 namespace txn_detail {
+struct AttemptScratch;
 struct CommitPlan;
 }
 
@@ -108,6 +109,7 @@ class Tx {
 
  private:
   friend class TxnEngine;
+  friend struct txn_detail::AttemptScratch;
   friend struct txn_detail::CommitPlan;
   friend struct TxnAccess;  // tests
 
@@ -128,7 +130,15 @@ class Tx {
     uint64_t new_word() const;
   };
 
-  Tx(TxnEngine& engine, Context& ctx, TxId id);
+  // What an attempt's Tx borrows and gives back cleared (its capacity
+  // kept): the entries and the arena's chunks of kChunk bytes.
+  struct Buffers {
+    std::vector<Entry> entries;
+    std::unordered_map<uint64_t, uint32_t> by_addr;
+    std::vector<std::unique_ptr<std::byte[]>> chunks;
+  };
+
+  Tx(TxnEngine& engine, Context& ctx, TxId id, Buffers& buffers, txn_detail::AttemptScratch& scratch);
   std::byte* arena_alloc(uint32_t size);
   // `prior`: entries read before the one that produced `st`.
   Status anomaly(Status st, size_t prior);
@@ -141,10 +151,16 @@ class Tx {
   AbortCause cause_ = AbortCause::kApplication;  // set by reads that conflict
   bool installing_ = false;  // COMMIT_PRIMARY sent: fresh slots are no longer ours
   bool unknown_ = false;     // COMMIT_PRIMARY not delivered: outcome unknown
+  Buffers& home_;                              // where the buffers go back
+  txn_detail::AttemptScratch& scratch_;        // the commit's buffers
   std::vector<Entry> entries_;
   std::unordered_map<uint64_t, uint32_t> by_addr_;  // used once entries_ grows
+  // The arena: chunks_[0, chunks_in_use_) hold this attempt's copies, the
+  // rest are kept for later attempts; payloads larger than a chunk get
+  // their own block in big_, freed with the attempt.
   std::vector<std::unique_ptr<std::byte[]>> chunks_;
-  size_t chunk_used_ = 0, chunk_size_ = 0;
+  std::vector<std::unique_ptr<std::byte[]>> big_;
+  size_t chunks_in_use_ = 0, chunk_used_ = 0;
 };
 
 template <typename T>

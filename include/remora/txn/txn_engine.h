@@ -42,10 +42,13 @@ enum class TxOutcome : uint8_t;
 namespace txn_detail {
 enum Method : uint16_t;
 class MsgWriter;
+class OutList;
 class Participant;
 class Slabs;
+struct AttemptScratch;
 struct CommitPlan;
 struct Outgoing;
+struct SendScratch;
 }  // namespace txn_detail
 
 // Fault injection for the commit protocol: a test seam (unit tests and the
@@ -201,18 +204,22 @@ class TxnEngine {
   TxnEngine(Store& store, Engine& engine, TxnOptions options);
   Status register_methods();
   Status run(Context& ctx, FunctionRef<Status(Tx&)> fn);
-  Status attempt(Context& ctx, FunctionRef<Status(Tx&)> fn, AbortCause* cause);
+  Status attempt(Context& ctx, FunctionRef<Status(Tx&)> fn, txn_detail::AttemptScratch& scratch,
+                 AbortCause* cause);
   Status commit(Context& ctx, Tx& tx, AbortCause* cause);
+  Status commit_read_only(Context& ctx, Tx& tx, AbortCause* cause);
   Status validate(Context& ctx, Tx& tx, bool during_execution = false);
+  // Groups the read-only entries of `tx` by primary into scratch.reads.
+  void collect_reads(Tx& tx, bool during_execution);
   void release_fresh(Tx& tx);
   void record(const Tx& tx, uint64_t start, TxOutcome outcome);
   // Sends every message (to this node: served in place) and waits for all
   // answers; each message's outcome in its status; returns the first error.
-  Status send(Context& ctx, std::vector<txn_detail::Outgoing>& out);
+  Status send(Context& ctx, txn_detail::OutList& out, txn_detail::SendScratch& io);
   // Sends one-way records of a decided outcome (COMMIT_PRIMARY, ABORT),
   // waiting out full rings until sent or the peer is declared failed; does
   // not wait for them to be served.
-  Status deliver(Context& ctx, std::vector<txn_detail::Outgoing>& out);
+  Status deliver(Context& ctx, txn_detail::OutList& out, txn_detail::SendScratch& io);
   Status deliver_one(Context& ctx, txn_detail::Outgoing& o);
   Status post_once(NodeId to, txn_detail::Method method, std::span<const std::byte> bytes);
   Status abort_everywhere(Context& ctx, Tx& tx, const txn_detail::CommitPlan& plan);
@@ -228,10 +235,11 @@ class TxnEngine {
   };
   void queue_release(const Tx& tx);
   Status release_runs(Context& ctx);
-  Status validate_one_sided(Context& ctx, std::span<const Tx::Entry* const> entries);
+  Status validate_one_sided(Context& ctx, txn_detail::AttemptScratch& s);
   void piggyback_truncations(NodeId node, txn_detail::MsgWriter& w);
-  void requeue_truncations(const std::vector<txn_detail::Outgoing>& backup);
+  void requeue_truncations(const txn_detail::OutList& backup);
   Status maybe_truncate(Context& ctx);
+  Status flush_truncations(Context& ctx, txn_detail::AttemptScratch& s);
   void backoff(Context& ctx, uint32_t attempt);
   // Reads a consistent copy of the object at `a` into `out` (header +
   // payload, `out.size()` bytes). Used by Tx and lockfree_read.
@@ -250,6 +258,9 @@ class TxnEngine {
   // Committed transactions whose backup records await truncation, by node.
   std::unordered_map<NodeId, std::vector<TxId>> to_truncate_;
   std::vector<PendingRelease> to_release_;
+  // Buffers of the transactions (and flushes) not running now, lent to the
+  // next ones: no allocation per transaction once warm.
+  std::vector<std::unique_ptr<txn_detail::AttemptScratch>> scratch_pool_;
 };
 
 }  // namespace remora

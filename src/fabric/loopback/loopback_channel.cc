@@ -36,7 +36,7 @@ bool LoopbackChannel::arm() {
   if (efd_ < 0) return false;
   uint64_t n;
   const bool rung = ::read(efd_, &n, sizeof(n)) == sizeof(n);
-  return !rung && queue_.empty() && sim_waiting_ == 0;
+  return !rung && head_ == queue_.size() && sim_waiting_ == 0;
 }
 
 Status LoopbackChannel::doorbell(NodeId peer) {
@@ -152,15 +152,25 @@ size_t LoopbackChannel::sim_executed(NodeId peer) const {
 size_t LoopbackChannel::poll(std::span<Completion> out) {
   ++polls_;
   size_t n = 0;
-  while (n < out.size() && !queue_.empty() && queue_.front().ready_at_poll <= polls_) {
-    Completion c = queue_.front().completion;
-    queue_.pop_front();
+  while (n < out.size() && head_ < queue_.size() && queue_[head_].ready_at_poll <= polls_) {
+    Completion c = queue_[head_].completion;
+    pop_front();
     // Operations to a peer that has since gone fail, as on a real fabric
     // where the connection is torn down before the ack arrives.
     if (c.code == Code::kOk && !fabric_.peer_alive(c.peer)) c.code = Code::kPeerGone;
     out[n++] = c;
   }
   return n;
+}
+
+void LoopbackChannel::pop_front() {
+  if (++head_ == queue_.size()) {
+    queue_.clear();
+    head_ = 0;
+  } else if (head_ >= 64 && 2 * head_ >= queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
 }
 
 }  // namespace remora

@@ -16,7 +16,7 @@ class LoopbackChannel final : public Channel {
 
   Status post(std::span<const WorkRequest> batch) override;
   size_t poll(std::span<Completion> out) override;
-  size_t in_flight() const override { return queue_.size() + sim_waiting_; }
+  size_t in_flight() const override { return queue_.size() - head_ + sim_waiting_; }
   // An eventfd that only doorbells write (completions are queued in
   // post(): arm() refuses while any is queued).
   int event_fd() override { return efd_; }
@@ -59,7 +59,11 @@ class LoopbackChannel final : public Channel {
   LoopbackFabric& fabric_;
   const uint32_t index_;
   uint64_t polls_ = 0;
-  std::deque<Queued> queue_;
+  // A FIFO in a vector (queue_[head_...]): unlike a deque, it allocates
+  // nothing once it has held as many completions as ever in flight.
+  std::vector<Queued> queue_;
+  size_t head_ = 0;
+  void pop_front();
   std::vector<LoopbackFabric::Resolved> scratch_;
   std::vector<Lane> lanes_;  // by peer id, grown on demand (simulation only)
   size_t sim_waiting_ = 0;   // operations in lanes
