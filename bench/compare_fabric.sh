@@ -69,14 +69,15 @@ failures=0
 # line, tagged with config, repeat and time, goes to $work/all.
 run_one() {
   local impl="$1" config="$2" tls="$3" op="$4" iters="$5" r="$6" k="$7" out="$work/out" rc
-  local warmup=$((iters / 10)) cmd
+  local warmup=$((iters / 10)) cmd b=$batch
+  ((b > iters)) && b=$iters  # whole batches: never more operations than asked
   if [[ "$impl" == raw_ucp ]]; then
     cmd=("$raw" --op "$op" --size "$size" --iters "$iters" --warmup "$warmup" --json
-         --batch "$batch" --inflight "$k"
+         --batch "$b" --inflight "$k"
          --max-seconds "$((run_timeout / 2))")
   else
     cmd=("$remora" --log-level warn bench fabric --config "$config" --op "$op" --size "$size"
-         --iters "$iters" --warmup "$warmup" --json --batch "$batch" --inflight "$k")
+         --iters "$iters" --warmup "$warmup" --json --batch "$b" --inflight "$k")
   fi
   env ${tls:+UCX_TLS="$tls"} timeout -k 10 "$run_timeout" "${cmd[@]}" </dev/null >"$out" 2>&1
   rc=$?
