@@ -6,6 +6,8 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "ds/bucket.h"
 #include "ds/read_buf.h"
@@ -243,7 +245,7 @@ Status HashTable::lookup(Context& ctx, TxnEngine& txn, std::span<const std::byte
   const uint64_t start = txn.recording_history() ? txn.now_ns() : 0;
   Pass p(ctx, txn, *this, key, value, in, start);
   for (uint32_t i = 0; i < kLookupAttempts; ++i) {
-    if (p.run() == Step::kDone) return p.result;
+    if (p.run() == Step::kDone) return std::move(p.result);  // a copy would duplicate an error message
     in.buckets = 0;
     in.out_of_line = false;
     // Exponential backoff: a lock holder may be a coroutine of this thread
