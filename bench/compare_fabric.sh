@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Compares `remora bench fabric` with the raw-UCP baseline (bench/raw_ucp_lat)
-# for every (config, op) pair. Each repeat runs raw then remora back to back,
+# for every (config, op, in-flight count). Each repeat runs raw then remora
+# back to back,
 # so both see the same machine load; the table shows medians over the
 # repeats and the ratio remora/raw, the cost of Remora's fabric layer. Speed
 # targets are reported, never asserted: the exit status is non-zero only if a
-# run fails.
+# run fails. Both sides time batches of --batch operations per clock-read
+# pair (per-op = batch time / batch, percentiles over batches): a 30-60 ns
+# shared-memory operation is then resolved far below the 10 ns clock tick.
+# --inflight "1 16" also runs each op with 16 issued at once per burst.
 #
 # Usage: bench/compare_fabric.sh [--repeat R] [--size B] [--ops "read write cas faa"]
+#          [--batch N (1000)] [--inflight "1 16"]
 #          [--configs "configs/local-2.toml configs/local-2-tcp.toml"]
 #          [--iters-shm N] [--iters-tcp N] [--run-timeout S] [--out FILE]
 #   Each config must have at least 2 nodes; its [ucx] tls is given to the raw
@@ -20,20 +25,22 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-repeat=3 size=64 iters_shm=200000 iters_tcp=20000 run_timeout=300
+repeat=3 size=64 batch=1000 inflights="1" iters_shm=200000 iters_tcp=20000 run_timeout=300
 ops="read write cas faa" configs="configs/local-2.toml configs/local-2-tcp.toml"
 jsonl="bench/results/$(date -u +%Y-%m-%d)/fabric.jsonl"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --repeat) repeat="$2"; shift 2 ;;
     --size) size="$2"; shift 2 ;;
+    --batch) batch="$2"; shift 2 ;;
+    --inflight) inflights="$2"; shift 2 ;;
     --ops) ops="$2"; shift 2 ;;
     --configs) configs="$2"; shift 2 ;;
     --iters-shm) iters_shm="$2"; shift 2 ;;
     --iters-tcp) iters_tcp="$2"; shift 2 ;;
     --run-timeout) run_timeout="$2"; shift 2 ;;
     --out) jsonl="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "compare_fabric: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -58,17 +65,19 @@ config_tls() {
 }
 
 failures=0
-# run_one IMPL CONFIG TLS OP ITERS REPEAT: one bounded run; its JSON line,
-# tagged with config, repeat and time, goes to $work/all.
+# run_one IMPL CONFIG TLS OP ITERS REPEAT INFLIGHT: one bounded run; its JSON
+# line, tagged with config, repeat and time, goes to $work/all.
 run_one() {
-  local impl="$1" config="$2" tls="$3" op="$4" iters="$5" r="$6" out="$work/out" rc
-  local warmup=$((iters / 10)) cmd
+  local impl="$1" config="$2" tls="$3" op="$4" iters="$5" r="$6" k="$7" out="$work/out" rc
+  local warmup=$((iters / 10)) cmd b=$batch
+  ((b > iters)) && b=$iters  # whole batches: never more operations than asked
   if [[ "$impl" == raw_ucp ]]; then
     cmd=("$raw" --op "$op" --size "$size" --iters "$iters" --warmup "$warmup" --json
+         --batch "$b" --inflight "$k"
          --max-seconds "$((run_timeout / 2))")
   else
     cmd=("$remora" --log-level warn bench fabric --config "$config" --op "$op" --size "$size"
-         --iters "$iters" --warmup "$warmup" --json)
+         --iters "$iters" --warmup "$warmup" --json --batch "$b" --inflight "$k")
   fi
   env ${tls:+UCX_TLS="$tls"} timeout -k 10 "$run_timeout" "${cmd[@]}" </dev/null >"$out" 2>&1
   rc=$?
@@ -88,7 +97,7 @@ d.update(config=sys.argv[2], repeat=int(sys.argv[3]),
          utc=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 print(json.dumps(d))
 PY
-  progress "  $impl $op: p50 $(sed -E 's/.*"p50_us":([0-9.eE+-]+).*/\1/' <<<"$line") us"
+  progress "  $impl $op x$k: p50 $(sed -E 's/.*"p50_us":([0-9.eE+-]+).*/\1/' <<<"$line") us"
 }
 
 : >"$work/all"
@@ -97,10 +106,12 @@ for config in $configs; do
   iters=$iters_shm
   [[ "$tls" == *tcp* ]] && iters=$iters_tcp
   for op in $ops; do
-    progress "$op on $config (tls=${tls:-default}), $size B, $iters iters, $repeat repeats"
-    for ((r = 1; r <= repeat; r++)); do
-      run_one raw_ucp "$config" "$tls" "$op" "$iters" "$r"
-      run_one remora "$config" "$tls" "$op" "$iters" "$r"
+    for k in $inflights; do
+      progress "$op on $config (tls=${tls:-default}), $size B, $iters iters, $k in flight, batches of $batch, $repeat repeats"
+      for ((r = 1; r <= repeat; r++)); do
+        run_one raw_ucp "$config" "$tls" "$op" "$iters" "$r" "$k"
+        run_one remora "$config" "$tls" "$op" "$iters" "$r" "$k"
+      done
     done
   done
 done

@@ -8,14 +8,20 @@
 // the buffer's address and its packed rkey through a socketpair, then spins
 // ucp_worker_progress (needed over tcp, where one-sided ops are emulated)
 // until it reads a stop byte or EOF. The parent is the initiator and times
-// --iters one-at-a-time operations after --warmup untimed ones.
+// --iters operations after --warmup untimed ones: one at a time, or
+// --inflight issued at once and then all waited for. Each clock-read pair
+// times --batch operations; figures are per operation (batch time / batch),
+// percentiles over batches, so a 30 ns operation is resolved far below the
+// clock's tick (as in `remora bench fabric --batch`).
 //
 // Completion is defined as in Remora's UCX fabric: an operation is done when
 // its ucp_*_nbx request completes (or the call returns UCS_OK at once). For a
 // write that is local completion: the source buffer may be reused; it does
 // not by itself prove the data reached remote memory (no flush per write).
 // CAS and FAA are 64-bit fetching atomics (reply buffer), so --size is
-// ignored for them and reported as 8.
+// ignored for them and reported as 8. One at a time, the value they fetch
+// is checked; in flight, each has its own reply word and none is checked
+// (a CAS may then fail to swap: it costs the same).
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -46,6 +52,8 @@ struct Options {
   uint64_t size = 64;
   uint64_t iters = 100'000;
   uint64_t warmup = 10'000;
+  uint32_t batch = 1;
+  uint32_t inflight = 1;
   double max_seconds = 60;
   bool json = false;
 };
@@ -141,6 +149,51 @@ bool verify_rw(Initiator& in, uint64_t size) {
   return true;
 }
 
+// `k` operations issued at once (op k gets reply word k), then all waited for.
+ucs_status_t burst(Initiator& in, char op, uint64_t size, uint32_t k) {
+  ucs_status_ptr_t reqs[1024];
+  auto* local = static_cast<uint64_t*>(in.u.buf);
+  for (uint32_t j = 0; j < k; ++j) {
+    ucp_request_param_t p{};
+    if (op == 'r') {
+      reqs[j] = ucp_get_nbx(in.ep, local, size, in.raddr, in.rkey, &p);
+    } else if (op == 'w') {
+      reqs[j] = ucp_put_nbx(in.ep, local, size, in.raddr, in.rkey, &p);
+    } else {
+      uint64_t operand = op == 'c' ? 0 : 1;
+      local[j] = 0;
+      p.op_attr_mask = UCP_OP_ATTR_FIELD_DATATYPE | UCP_OP_ATTR_FIELD_REPLY_BUFFER;
+      p.datatype = ucp_dt_make_contig(8);
+      p.reply_buffer = local + j;
+      reqs[j] = ucp_atomic_op_nbx(in.ep, op == 'c' ? UCP_ATOMIC_OP_CSWAP : UCP_ATOMIC_OP_ADD, &operand, 1,
+                                  in.raddr, in.rkey, &p);
+    }
+  }
+  ucs_status_t first = UCS_OK;
+  for (uint32_t j = 0; j < k; ++j) {
+    const ucs_status_t s = wait_req(in, reqs[j]);
+    if (first == UCS_OK) first = s;
+  }
+  return first;
+}
+
+// `count` operations, one at a time or in bursts of --inflight.
+ucs_status_t run_ops(Initiator& in, const Options& o, uint64_t size, uint64_t count, uint64_t* seq) {
+  const char op = o.op[0];
+  if (o.inflight == 1) {
+    for (uint64_t i = 0; i < count; ++i, ++*seq)
+      if (ucs_status_t s = one_op(in, op, size, *seq); s != UCS_OK) return s;
+    return UCS_OK;
+  }
+  for (uint64_t done = 0; done < count;) {
+    const auto k = static_cast<uint32_t>(std::min<uint64_t>(o.inflight, count - done));
+    if (ucs_status_t s = burst(in, op, size, k); s != UCS_OK) return s;
+    done += k;
+    *seq += k;
+  }
+  return UCS_OK;
+}
+
 struct Stats {
   uint64_t n = 0;
   double p50 = 0, p99 = 0, p999 = 0, mean = 0, mops = 0;
@@ -166,29 +219,37 @@ Stats summarize(std::vector<uint32_t>& ns, double elapsed_s, bool truncated) {
   return st;
 }
 
-// Warmup, then the timed loop; stops early (truncated) at --max-seconds.
+// The same over batches of `batch` operations, scaled to one operation.
+Stats per_op(std::vector<uint32_t>& ns, double elapsed_s, bool truncated, uint32_t batch) {
+  Stats st = summarize(ns, elapsed_s, truncated);
+  st.n *= batch;
+  st.p50 /= batch, st.p99 /= batch, st.p999 /= batch, st.mean /= batch, st.mops *= batch;
+  return st;
+}
+
+// Warmup, then the timed batches; stops early (truncated) at --max-seconds.
 bool measure(Initiator& in, const Options& o, uint64_t size, Stats* out) {
-  const char op = o.op[0];
   uint64_t seq = 0;
-  for (uint64_t i = 0; i < o.warmup; ++i, ++seq)
-    if (!check(one_op(in, op, size, seq), "warmup")) return false;
+  if (!check(run_ops(in, o, size, o.warmup, &seq), "warmup")) return false;
+  const uint64_t batches = (o.iters + o.batch - 1) / o.batch;
   std::vector<uint32_t> ns;
-  ns.reserve(o.iters);
+  ns.reserve(batches);
   const auto start = Clock::now();
   const auto stop_at = after_seconds(o.max_seconds);
   bool truncated = false;
-  for (uint64_t i = 0; i < o.iters; ++i, ++seq) {
+  const uint64_t check_every = std::max<uint64_t>(1, 1024 / o.batch);
+  for (uint64_t i = 0; i < batches; ++i) {
     const auto t0 = Clock::now();
-    if (!check(one_op(in, op, size, seq), o.op.c_str())) return false;
+    if (!check(run_ops(in, o, size, o.batch, &seq), o.op.c_str())) return false;
     const auto d = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0);
     ns.push_back(static_cast<uint32_t>(std::min<int64_t>(d.count(), UINT32_MAX)));
-    if ((i & 1023) == 1023 && Clock::now() > stop_at) {
+    if (i % check_every == check_every - 1 && Clock::now() > stop_at) {
       truncated = true;
       break;
     }
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  *out = summarize(ns, elapsed, truncated);
+  *out = per_op(ns, elapsed, truncated, o.batch);
   return true;
 }
 
@@ -196,23 +257,23 @@ void report(const Options& o, uint64_t size, const Stats& st) {
   const char* env = std::getenv("UCX_TLS");
   const std::string tls = env && *env ? env : "default";
   fmt::print(
-      "raw_ucp {} {} B tls={}: n={}{} p50 {:.3f} us  p99 {:.3f} us  p99.9 {:.3f} us"
+      "raw_ucp {} {} B tls={} inflight={} batch={}: n={}{} p50 {:.4f} us  p99 {:.3f} us  p99.9 {:.3f} us"
       "  mean {:.3f} us  {:.3f} Mops\n",
-      o.op, size, tls, st.n, st.truncated ? " (time limit)" : "", st.p50, st.p99, st.p999, st.mean,
+      o.op, size, tls, o.inflight, o.batch, st.n, st.truncated ? " (time limit)" : "", st.p50, st.p99, st.p999, st.mean,
       st.mops);
   if (o.json)
     fmt::print(
         "{{\"bench\":\"fabric\",\"impl\":\"raw_ucp\",\"transport\":\"ucx\",\"tls\":\"{}\","
-        "\"op\":\"{}\",\"size\":{},\"iters\":{},\"p50_us\":{:.4f},\"p99_us\":{:.4f},"
+        "\"op\":\"{}\",\"size\":{},\"iters\":{},\"batch\":{},\"inflight\":{},\"p50_us\":{:.4f},\"p99_us\":{:.4f},"
         "\"p999_us\":{:.4f},\"mean_us\":{:.4f},\"mops\":{:.4f}}}\n",
-        tls, o.op, size, st.n, st.p50, st.p99, st.p999, st.mean, st.mops);
+        tls, o.op, size, st.n, o.batch, o.inflight, st.p50, st.p99, st.p999, st.mean, st.mops);
 }
 
 int run_initiator(int fd, pid_t child, const Options& o, uint64_t size) {
   Initiator in;
   in.deadline = after_seconds(o.max_seconds + 20);
   Stats st;
-  bool ok = connect(in, fd, std::max<uint64_t>(size, 64));
+  bool ok = connect(in, fd, std::max<uint64_t>({size, 64, uint64_t{o.inflight} * 8}));
   ok = ok && measure(in, o, size, &st);
   ok = ok && (o.op != "read" && o.op != "write" ? true : verify_rw(in, size));
   if (ok) report(o, size, st);
@@ -249,6 +310,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(uint64_t{0}, kMaxIters));
   app.add_option("--max-seconds", o.max_seconds, "wall-clock limit of the timed loop")
       ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--batch", o.batch, "operations per timed batch (per-op = batch time / batch)")
+      ->check(CLI::Range(1u, 1000000u));
+  app.add_option("--inflight", o.inflight, "operations issued at once (then all waited for)")
+      ->check(CLI::Range(1u, 1024u));
   app.add_flag("--json", o.json, "also print one JSON line");
   CLI11_PARSE(app, argc, argv);
 
@@ -265,7 +330,7 @@ int main(int argc, char** argv) {
   }
   if (child == 0) {
     close(sv[0]);
-    _exit(run_target(sv[1], std::max<uint64_t>(size, 64), o.max_seconds + 60));
+    _exit(run_target(sv[1], std::max<uint64_t>({size, 64, uint64_t{o.inflight} * 8}), o.max_seconds + 60));
   }
   close(sv[1]);
   return run_initiator(sv[0], child, o, size);

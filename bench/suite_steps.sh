@@ -85,7 +85,7 @@ step_fabric() {
     [[ -x "$f" ]] || { missing fabric "$t" "no $f (build: ninja -C $BUILD ${f#"$BUILD"/})"; return; }
   done
   local iters=(--iters-shm 100000 --iters-tcp 10000)
-  [[ $smoke -eq 1 ]] && iters=(--iters-shm 2000 --iters-tcp 200)
+  [[ $smoke -eq 1 ]] && iters=(--iters-shm 2000 --iters-tcp 200 --batch 100)
   tmo=600 base="$out/logs/$(printf %02d "$STEP_I")-fabric-$t"
   REMORA_BUILD="$BUILD" bounded "$tmo" "$base" bash "$REPO/bench/compare_fabric.sh" --repeat 1 \
     --configs "$cfg" "${iters[@]}" --run-timeout 60 --out "$out/fabric.jsonl"

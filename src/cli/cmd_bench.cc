@@ -1,8 +1,12 @@
 // remora bench fabric: latency of one-sided operations from node 0 (this
 // process) to one peer, through the fabric layer (Channel post + poll), one
-// operation in flight. The other nodes of the config run as `serve`
+// operation in flight or --inflight posted at once. Each clock-read pair
+// times --batch operations; figures are per operation (batch time / batch),
+// percentiles over batches. The other nodes of the config run as `serve`
 // children so that software-emulated transports (tcp) get their progress.
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -54,6 +58,51 @@ struct Progress {
   }
 };
 
+// Posts `n` requests at once and polls until all of their completions arrived.
+Status burst(Channel& ch, std::span<WorkRequest> wrs, Completion* cs) {
+  REMORA_RETURN_IF_ERROR(ch.post(wrs));
+  uint64_t t0 = 0;
+  for (size_t left = wrs.size(), turn = 1; left > 0; ++turn) {
+    const size_t n = ch.poll({cs, left});
+    for (size_t k = 0; k < n; ++k)
+      if (cs[k].code != Code::kOk) return Status(cs[k].code, "completion with error");
+    left -= n;
+    if ((turn & 1023) != 0) continue;
+    if (t0 == 0) t0 = now_ns();
+    else if (now_ns() - t0 > kOpTimeoutNs)
+      return Status::Timeout(fmt::format("{} to node {}: no completion within 10 s", op_name(wrs[0].op), wrs[0].peer));
+  }
+  return Status::OK();
+}
+
+// `count` operations: one at a time, or in bursts of `inflight`.
+Status run_ops(Channel& ch, std::vector<WorkRequest>& wrs, std::vector<Completion>& cs, uint64_t* next_id,
+               uint64_t count) {
+  if (wrs.size() == 1) {
+    for (uint64_t i = 0; i < count; ++i) {
+      wrs[0].wr_id = kBenchTag | (*next_id)++;
+      REMORA_RETURN_IF_ERROR(one_op(ch, wrs[0]));
+    }
+    return Status::OK();
+  }
+  for (uint64_t done = 0; done < count;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(wrs.size(), count - done));
+    for (size_t k = 0; k < n; ++k) wrs[k].wr_id = kBenchTag | (*next_id)++;
+    REMORA_RETURN_IF_ERROR(burst(ch, std::span(wrs).first(n), cs.data()));
+    done += n;
+  }
+  return Status::OK();
+}
+
+// Percentiles over batches of `batch` operations, scaled to one operation.
+LatencySummary per_op(LatencyRecorder& rec, double seconds, uint32_t batch) {
+  LatencySummary s = rec.summarize(seconds);
+  const double b = batch;
+  s.p50_us /= b, s.p99_us /= b, s.p999_us /= b, s.mean_us /= b, s.max_us /= b;
+  s.count *= batch;
+  return s;
+}
+
 Result<LatencySummary> measure(Engine& e, Op op, NodeId peer, const BenchArgs& a) {
   WorkRequest wr;
   wr.op = op;
@@ -63,19 +112,26 @@ Result<LatencySummary> measure(Engine& e, Op op, NodeId peer, const BenchArgs& a
   wr.length = (op == Op::kCas || op == Op::kFaa) ? 8 : a.size;
   wr.operand = op == Op::kFaa ? 1 : 0;  // cas: 0 -> 0 always succeeds
   if (wr.length > e.scratch().size()) return Status::InvalidArgument("--size larger than the scratch region");
-  LatencyRecorder rec(a.iters);
-  Progress prog{fmt::format("{} {} B", op_name(op), wr.length), a.warmup + a.iters};
-  uint64_t start = now_ns();
-  for (uint64_t i = 0; i < a.warmup + a.iters; ++i) {
+  // Requests in flight get their own local buffers where the scratch has room.
+  std::vector<WorkRequest> wrs(a.inflight, wr);
+  const size_t stride = (wr.length + 63) & ~size_t{63};
+  if (stride * a.inflight <= e.scratch().size())
+    for (size_t k = 0; k < wrs.size(); ++k) wrs[k].local = e.scratch().data() + k * stride;
+  std::vector<Completion> cs(a.inflight);
+  const uint64_t batches = (a.iters + a.batch - 1) / a.batch;
+  LatencyRecorder rec(batches);
+  Progress prog{fmt::format("{} {} B", op_name(op), wr.length), a.warmup + batches * a.batch};
+  uint64_t id = 0;
+  REMORA_RETURN_IF_ERROR(run_ops(e.channel(), wrs, cs, &id, a.warmup));
+  const uint64_t start = now_ns();
+  for (uint64_t i = 0; i < batches; ++i) {
     if (stop_flag().load(std::memory_order_relaxed)) return Status::Unavailable("interrupted");
-    if (i == a.warmup) start = now_ns();
-    wr.wr_id = kBenchTag | i;
     const uint64_t t0 = now_ns();
-    REMORA_RETURN_IF_ERROR(one_op(e.channel(), wr));
-    if (i >= a.warmup) rec.add(now_ns() - t0);
-    if ((i & 1023) == 1023) prog.maybe(i + 1);
+    REMORA_RETURN_IF_ERROR(run_ops(e.channel(), wrs, cs, &id, a.batch));
+    rec.add(now_ns() - t0);
+    if (i % std::max<uint64_t>(1, 1024 / a.batch) == 0) prog.maybe(a.warmup + (i + 1) * a.batch);
   }
-  return rec.summarize(static_cast<double>(now_ns() - start) / 1e9);
+  return per_op(rec, static_cast<double>(now_ns() - start) / 1e9, a.batch);
 }
 
 void print_result(const BenchArgs& a, const Config& cfg, const std::string& fabric, Op op,
@@ -83,16 +139,16 @@ void print_result(const BenchArgs& a, const Config& cfg, const std::string& fabr
   const uint32_t size = (op == Op::kCas || op == Op::kFaa) ? 8 : a.size;
   if (a.json) {
     fmt::print("{{\"bench\":\"fabric\",\"impl\":\"remora\",\"transport\":{},\"tls\":{},\"op\":\"{}\",\"size\":{},"
-               "\"iters\":{},\"p50_us\":{:.3f},\"p99_us\":{:.3f},\"p999_us\":{:.3f},\"mean_us\":{:.3f},"
-               "\"mops\":{:.4f}}}\n",
-               json_string(fabric), json_string(cfg.ucx_tls), op_name(op), size, s.count, s.p50_us, s.p99_us,
-               s.p999_us, s.mean_us, s.ops_per_sec() / 1e6);
+               "\"iters\":{},\"batch\":{},\"inflight\":{},\"p50_us\":{:.4f},\"p99_us\":{:.4f},\"p999_us\":{:.4f},"
+               "\"mean_us\":{:.4f},\"mops\":{:.4f}}}\n",
+               json_string(fabric), json_string(cfg.ucx_tls), op_name(op), size, s.count, a.batch, a.inflight,
+               s.p50_us, s.p99_us, s.p999_us, s.mean_us, s.ops_per_sec() / 1e6);
     return;
   }
   if (first)
-    fmt::print("remora bench fabric over {}, one operation in flight\n{:<6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}\n",
-               fabric, "op", "bytes", "iters", "p50 us", "p99 us", "p999 us", "mean us", "Mops");
-  fmt::print("{:<6} {:>6} {:>9} {:>9.2f} {:>9.2f} {:>9.2f} {:>9.2f} {:>8.3f}\n", op_name(op), size, s.count,
+    fmt::print("remora bench fabric over {}, {} in flight, per operation over batches of {}\n{:<6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}\n",
+               fabric, a.inflight, a.batch, "op", "bytes", "iters", "p50 us", "p99 us", "p999 us", "mean us", "Mops");
+  fmt::print("{:<6} {:>6} {:>9} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>8.3f}\n", op_name(op), size, s.count,
              s.p50_us, s.p99_us, s.p999_us, s.mean_us, s.ops_per_sec() / 1e6);
 }
 

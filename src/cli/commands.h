@@ -46,6 +46,11 @@ struct BenchArgs {
   uint64_t iters = 100000;
   uint64_t warmup = 1000;
   NodeId peer = kInvalidNode;  // default: the lowest other node
+  // Operations timed per clock-read pair: per-op figures are batch time /
+  // batch, so a 30 ns operation is resolved far below a 10 ns clock tick.
+  uint32_t batch = 1;
+  // Operations posted at once within a batch (then all polled back).
+  uint32_t inflight = 1;
   bool json = false;
 };
 

@@ -88,6 +88,10 @@ int main(int argc, char** argv) {
   c_bf->add_option("--iters", bench.iters, "measured operations per op")->check(CLI::Range(1, 100000000));
   c_bf->add_option("--warmup", bench.warmup, "unmeasured operations first")->check(CLI::Range(0, 10000000));
   c_bf->add_option("--peer", bench.peer, "target node (default: lowest other node)");
+  c_bf->add_option("--batch", bench.batch, "operations per timed batch (per-op = batch time / batch)")
+      ->check(CLI::Range(1u, 1000000u));
+  c_bf->add_option("--inflight", bench.inflight, "operations posted at once (then all polled back)")
+      ->check(CLI::Range(1u, 1024u));
   c_bf->add_flag("--json", bench.json, "print JSON lines instead of a table");
 
   CLI11_PARSE(app, argc, argv);

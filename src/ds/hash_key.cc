@@ -1,6 +1,7 @@
 // hash_key: a fixed 64-bit hash (wyhash/murmur-style mixing over 8-byte
 // little-endian words). Part of the table's on-memory format: changing it
 // moves every key to another bucket.
+#include <bit>
 #include <cstring>
 
 #include "remora/ds/hash_table.h"
@@ -20,6 +21,11 @@ uint64_t mum(uint64_t a, uint64_t b) {
 }
 
 uint64_t load_le(const std::byte* p, size_t n) {
+  if (std::endian::native == std::endian::little && n == 8) {  // the byte loop was not folded into a load
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  }
   uint64_t w = 0;
   for (size_t i = 0; i < n; ++i) w |= static_cast<uint64_t>(std::to_integer<uint8_t>(p[i])) << (8 * i);
   return w;

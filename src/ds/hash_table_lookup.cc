@@ -6,12 +6,15 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "ds/bucket.h"
 #include "ds/read_buf.h"
 #include "remora/ds/hash_table.h"
 #include "remora/history/history.h"
 #include "remora/runtime/context.h"
+#include "remora/txn/object.h"
 #include "remora/txn/txn_engine.h"
 
 namespace remora {
@@ -27,22 +30,41 @@ constexpr uint32_t kBackoffDoublings = 9;  // at most 512 us between attempts
 
 enum class Step { kDone, kRetry };
 
-// Buckets read by one pass, with their versions (for the miss check).
+// hash % n, the same number the writers compute, in two steps whose
+// quotients fit 32 bits: a 64-bit division's latency grows with its
+// quotient, and hash / n has about 53 bits (profiled: the lookup's one
+// costly instruction outside the read).
+uint64_t bucket_of(uint64_t hash, uint64_t n) {
+  if (n > UINT32_MAX) return hash % n;
+  const uint64_t high = (hash >> 32) % n;
+  return ((high << 32) | (hash & UINT32_MAX)) % n;
+}
+
+// Buckets read by one pass, with their versions (for the miss check). The
+// first few live in uninitialized storage: zeroing it (a `rep stos`) was a
+// quarter of the lookup's own time.
 class Seen {
  public:
   void add(GAddr a, uint64_t v) {
-    if (n_ < small_.size())
-      small_[n_] = {a, v};
-    else
-      big_.push_back({a, v});
+    if (n_ < kSmall) {
+      addr_[n_] = a.raw();
+      version_[n_] = v;
+    } else {
+      big_.push_back({a.raw(), v});
+    }
     ++n_;
   }
   size_t size() const { return n_; }
-  std::pair<GAddr, uint64_t> at(size_t i) const { return i < small_.size() ? small_[i] : big_[i - small_.size()]; }
+  std::pair<GAddr, uint64_t> at(size_t i) const {
+    if (i < kSmall) return {GAddr::from_raw(addr_[i]), version_[i]};
+    return {GAddr::from_raw(big_[i - kSmall].first), big_[i - kSmall].second};
+  }
 
  private:
-  std::array<std::pair<GAddr, uint64_t>, 8> small_{};
-  std::vector<std::pair<GAddr, uint64_t>> big_;
+  static constexpr size_t kSmall = 8;
+  uint64_t addr_[kSmall];
+  uint64_t version_[kSmall];
+  std::vector<std::pair<uint64_t, uint64_t>> big_;
   size_t n_ = 0;
 };
 
@@ -56,7 +78,13 @@ bool changed(const Status& st, bool may_change) {
                         st.code() == Code::kOutOfRange);
 }
 
+// Built by a constructor, not aggregate initialization: GCC zeroed the
+// whole struct with a `rep stos` for that, a tenth of the lookup's own time.
 struct Pass {
+  Pass(Context& c, TxnEngine& t, const HashTable& tab, std::span<const std::byte> k, std::vector<std::byte>* v,
+       HashOpInfo& i, uint64_t start)
+      : ctx(c), txn(t), table(tab), layout(tab), hash(hash_key(k)), key(k), value(v), info(i), start_ns(start) {}
+
   Context& ctx;
   TxnEngine& txn;
   const HashTable& table;
@@ -79,6 +107,24 @@ struct Pass {
     // Unrecorded: the lookup is recorded once, with the reads its result rests on.
     result = txn.lockfree_read_unrecorded(ctx, a, out, version);
     if (result.ok()) return Step::kDone;
+    return changed(result, may_change) ? Step::kRetry : Step::kDone;
+  }
+
+  // Reads bucket `a` (`size` payload bytes) and checks it in place, without
+  // a copy: in the coroutine's scratch when it fits, else in `spill`.
+  // *b points at the checked payload.
+  Step read_bucket(GAddr a, uint32_t size, std::span<std::byte> spill, const std::byte** b, uint64_t* version,
+                   bool may_change) {
+    ++info.reads;
+    const size_t need = obj::kHeaderSize + size;
+    const auto scratch = ctx.scratch();
+    const auto into = need <= scratch.size() ? scratch.first(need) : spill.first(need);
+    std::span<const std::byte> payload;
+    result = txn.lockfree_view_unrecorded(ctx, a, into, &payload, version);
+    if (result.ok()) {
+      *b = payload.data();
+      return Step::kDone;
+    }
     return changed(result, may_change) ? Step::kRetry : Step::kDone;
   }
 
@@ -106,9 +152,12 @@ struct Pass {
     return Step::kDone;
   }
 
-  // Searches one bucket copy (bucket `at`, version `version`): kDone with
-  // result set if found.
-  Step search(const std::byte* b, GAddr at, uint64_t version, bool* found) {
+  // Searches one bucket (at `b`, `size` bytes; bucket `at`, version
+  // `version`): kDone with result set if found. Before reading an
+  // out-of-line entry, which reuses the scratch, moves a bucket that lies in
+  // the scratch to `keep` and points b there.
+  Step search(const std::byte*& b, uint32_t size, std::span<std::byte> keep, GAddr at, uint64_t version,
+              bool* found) {
     for (int i = layout.find(b, hash, key); i >= 0; i = layout.find(b, hash, key, static_cast<uint32_t>(i) + 1)) {
       const auto slot = static_cast<uint32_t>(i);
       if (layout.is_inline(layout.slot(b, slot))) {
@@ -117,6 +166,11 @@ struct Pass {
         hit = {at.raw(), version};
         *found = true;
         return Step::kDone;
+      }
+      const auto scratch = ctx.scratch();
+      if (b >= scratch.data() && b < scratch.data() + scratch.size()) {
+        std::memcpy(keep.data(), b, size);
+        b = keep.data();
       }
       if (check_object(b, slot, found) == Step::kRetry) return Step::kRetry;
       if (*found || !result.ok()) return Step::kDone;
@@ -149,25 +203,30 @@ struct Pass {
   Step run() {
     mismatched = false;
     ds_detail::ReadBuf rb;
-    const auto buf = rb.get(layout.overflow_size());
+    // Room for a bucket with its object header (read_bucket's spill), or
+    // for a bucket's payload alone (search's keep, confirm_miss).
+    const auto spill = rb.get(obj::kHeaderSize + layout.overflow_size());
+    const auto buf = spill.first(layout.overflow_size());
     Seen seen;
-    GAddr a = table.bucket_addr(hash % table.buckets());
+    GAddr a = table.bucket_addr(bucket_of(hash, table.buckets()));
     for (uint32_t n = 0; n < kMaxChain; ++n) {
       uint64_t v = 0;
-      if (read(a, n == 0 ? buf.first(layout.bucket_size()) : buf, &v, n > 0) == Step::kRetry) return Step::kRetry;
+      const uint32_t size = n == 0 ? layout.bucket_size() : layout.overflow_size();
+      const std::byte* b = nullptr;
+      if (read_bucket(a, size, spill, &b, &v, n > 0) == Step::kRetry) return Step::kRetry;
       if (!result.ok()) return Step::kDone;
-      if (!layout.is_bucket(buf.data())) {
+      if (!layout.is_bucket(b)) {
         if (n > 0) return Step::kRetry;  // a stale link: the slot was reused
         result = Status::Corrupt(fmt::format("hash table {}: {} is no bucket", table.name(), a.to_string()));
         return Step::kDone;
       }
       ++info.buckets;
       bool found = false;
-      if (search(buf.data(), a, v, &found) == Step::kRetry) return Step::kRetry;
+      if (search(b, size, buf, a, v, &found) == Step::kRetry) return Step::kRetry;
       if (found && result.ok()) txn.record_lockfree(start_ns, {&hit, 1});
       if (found || !result.ok()) return Step::kDone;
       seen.add(a, v);
-      const uint64_t next = layout.head(buf.data()).overflow;
+      const uint64_t next = layout.head(b).overflow;
       if (next == 0) return confirm_miss(seen, buf);
       a = GAddr::from_raw(next);
     }
@@ -184,9 +243,9 @@ Status HashTable::lookup(Context& ctx, TxnEngine& txn, std::span<const std::byte
   HashOpInfo& in = info ? *info : local;
   in = {};
   const uint64_t start = txn.recording_history() ? txn.now_ns() : 0;
-  Pass p{ctx, txn, *this, Layout(*this), hash_key(key), key, value, in, start, Status::OK()};
+  Pass p(ctx, txn, *this, key, value, in, start);
   for (uint32_t i = 0; i < kLookupAttempts; ++i) {
-    if (p.run() == Step::kDone) return p.result;
+    if (p.run() == Step::kDone) return std::move(p.result);  // a copy would duplicate an error message
     in.buckets = 0;
     in.out_of_line = false;
     // Exponential backoff: a lock holder may be a coroutine of this thread

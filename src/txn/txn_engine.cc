@@ -194,9 +194,8 @@ Status TxnEngine::read_object(Context& ctx, GAddr a, std::span<std::byte> out, A
 }
 
 Status TxnEngine::lockfree_read_unrecorded(Context& ctx, GAddr a, std::span<std::byte> out, uint64_t* version) {
-  // Objects that fit (the hot path: hash-table buckets, rows) are read
-  // straight into the coroutine's scratch and checked there; larger ones
-  // go through the heap.
+  // Objects that fit (buckets, rows) are read straight into the coroutine's
+  // scratch and checked there; larger ones go through the heap.
   std::vector<std::byte> big;
   const size_t need = obj::kHeaderSize + out.size();
   std::span<std::byte> copy = ctx.scratch();
@@ -206,14 +205,39 @@ Status TxnEngine::lockfree_read_unrecorded(Context& ctx, GAddr a, std::span<std:
     big.resize(need);
     copy = big;
   }
-  AbortCause cause;
-  REMORA_RETURN_IF_ERROR(read_object(ctx, a, copy, &cause));
-  const obj::Header h = obj::header_of(copy.data());
+  std::span<const std::byte> payload;
+  REMORA_RETURN_IF_ERROR(lockfree_view_unrecorded(ctx, a, copy, &payload, version));
+  std::memcpy(out.data(), payload.data(), out.size());
+  return Status::OK();
+}
+
+Status TxnEngine::lockfree_view_unrecorded(Context& ctx, GAddr a, std::span<std::byte> buf,
+                                           std::span<const std::byte>* payload, uint64_t* version) {
+  // The common case, a remote object read into the scratch and consistent at
+  // the first try, without read_object's and read_raw's frames: the fiber
+  // switch of the wait leaves the return-address predictor wrong, so every
+  // frame between the wait and the caller costs a mispredicted return when
+  // the coroutine resumes (profiled: that was most of what the lookup added
+  // to a raw read). Anything else takes read_object's retry loop.
+  const NodeId p = store_.map().primary(a.region());
+  const auto scratch = ctx.scratch();
+  obj::Check c = obj::Check::kTorn;
+  if (buf.data() == scratch.data() && buf.size() <= scratch.size() && p != self() &&
+      store_.map().is_data_region(a.region())) {
+    REMORA_RETURN_IF_ERROR(ctx.read(p, a, buf.data(), static_cast<uint32_t>(buf.size())));
+    c = obj::check(buf);
+  }
+  if (c != obj::Check::kOk && c != obj::Check::kFree) {
+    AbortCause cause;
+    REMORA_RETURN_IF_ERROR(read_object(ctx, a, buf, &cause));
+  }
+  const obj::Header h = obj::header_of(buf.data());
   if (version) *version = obj::version(h.word);  // a free object's too: the history records it
   if (!obj::allocated(h.word)) return Status::NotFound(fmt::format("{} is not allocated", a.to_string()));
-  if (h.size != out.size())
-    return Status::InvalidArgument(fmt::format("{} holds {} B, read asked for {}", a.to_string(), h.size, out.size()));
-  std::memcpy(out.data(), copy.data() + obj::kHeaderSize, out.size());
+  const size_t size = buf.size() - obj::kHeaderSize;
+  if (h.size != size)
+    return Status::InvalidArgument(fmt::format("{} holds {} B, read asked for {}", a.to_string(), h.size, size));
+  *payload = std::span<const std::byte>(buf).subspan(obj::kHeaderSize);
   return Status::OK();
 }
 

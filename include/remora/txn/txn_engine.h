@@ -170,6 +170,12 @@ class TxnEngine {
   // linearizable read (HashTable::count). Also sets *version for a free
   // object (kNotFound).
   Status lockfree_read_unrecorded(Context& ctx, GAddr a, std::span<std::byte> out, uint64_t* version);
+  // The same without the copy out: reads the object into `buf` (its header
+  // and payload: obj::kHeaderSize + payload size bytes; a prefix of the
+  // coroutine's scratch saves a bounce copy), checks it there and points
+  // *payload at the checked payload inside buf, valid until buf is reused.
+  Status lockfree_view_unrecorded(Context& ctx, GAddr a, std::span<std::byte> buf,
+                                  std::span<const std::byte>* payload, uint64_t* version);
   // Appends one lock-free read-only operation that ran from `start_ns`
   // (now_ns()) until now and saw `reads` (raw GAddr, version),
   // if a history writer is set; it takes the next transaction id.
