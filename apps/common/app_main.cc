@@ -236,6 +236,9 @@ int run_app(int argc, char** argv, CommonArgs& a, Workload& w) {
   a.run.history_dir = a.history;
   a.run.stop = &g_stop;
   auto us = [](double v) { return std::chrono::nanoseconds(static_cast<int64_t>(v * 1e3)); };
+  // An explicit idle policy replaces the one chosen for the host.
+  // --no-wakeups is the runtime as it was before wake-ups: no adaptation.
+  a.run.adapt_to_host = a.busy_spin_us < 0 && a.yield_us < 0 && !a.no_wakeups;
   if (a.busy_spin_us >= 0) a.run.busy_spin = us(a.busy_spin_us);
   if (a.nap_us >= 0) a.run.waiting_sleep = us(a.nap_us);
   if (a.max_block_us >= 0) a.run.max_block = us(a.max_block_us);

@@ -166,6 +166,7 @@ class AppNode {
     wo.waiting_sleep = o_.waiting_sleep;
     wo.max_block = o_.max_block;
     wo.yield_spin = o_.yield_spin;
+    wo.adapt_to_host = o_.adapt_to_host;
     const uint64_t deadline = now_ns() + static_cast<uint64_t>(o_.duration.count());
     return node_->run_workers(
         [&](Worker& w) {

@@ -29,6 +29,7 @@ struct NodeRunOptions {
   std::chrono::nanoseconds waiting_sleep = WorkerOptions{}.waiting_sleep;
   std::chrono::nanoseconds max_block = WorkerOptions{}.max_block;
   std::chrono::nanoseconds yield_spin = WorkerOptions{}.yield_spin;
+  bool adapt_to_host = true;  // WorkerOptions::adapt_to_host
   bool wakeups = true;  // doorbells (Engine::set_wakeups)
 };
 

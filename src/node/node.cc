@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sched.h>
+
+#include <algorithm>
 #include <exception>
 #include <thread>
 
@@ -65,6 +68,29 @@ std::vector<NodeId> Node::peers() const {
   return out;
 }
 
+namespace {
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0;
+}
+
+uint32_t usable_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return static_cast<uint32_t>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+bool Node::shares_cores() const {
+  const NodeConfig* me = cfg_.node(self_);
+  if (me == nullptr) return false;
+  uint32_t local = 0;
+  for (const NodeConfig& n : cfg_.nodes)
+    if (n.host == me->host || (is_loopback(n.host) && is_loopback(me->host))) ++local;
+  return uint64_t{local} * cfg_.threads > usable_cores();
+}
+
 size_t Node::live_peers() const {
   size_t n = 0;
   for (NodeId p : peers()) n += fabric_->peer_alive(p);
@@ -120,8 +146,13 @@ Status Node::run(const std::function<Status(Engine&)>& fn) {
 
 Status Node::run_workers(const std::function<void(Worker&)>& fn, const WorkerOptions& options) {
   std::atomic<uint32_t> finished{0};
+  WorkerOptions wo = options;
+  if (wo.adapt_to_host && shares_cores()) {
+    wo.busy_spin = WorkerOptions::kSharedBusySpin;
+    wo.yield_spin = WorkerOptions::kSharedYieldSpin;
+  }
   return run([&](Engine& e) -> Status {
-    auto w = Worker::create(e, options);
+    auto w = Worker::create(e, wo);
     if (!w.ok()) return w.status();
     Status st;
     try {

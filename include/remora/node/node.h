@@ -65,6 +65,10 @@ class Node {
   std::vector<NodeId> peers() const;
   // Number of peers that are still alive (not gone, not left).
   size_t live_peers() const;
+  // True if the config's nodes on our host (same host string, or any
+  // loopback address) run more engine threads than this process may use
+  // cores: they take turns on the cores.
+  bool shares_cores() const;
 
   LocalRegion& data_region(uint32_t i) { return *data_[i]; }
   static GAddr data_addr(NodeId node, uint32_t region_index, uint32_t offset) {

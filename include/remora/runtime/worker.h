@@ -54,6 +54,14 @@ struct WorkerOptions {
   // idle turn: hands the core to a runnable peer process sharing it
   // without the cost of a sleep and a wake-up.
   std::chrono::nanoseconds yield_spin = std::chrono::microseconds(0);
+  // Node::run_workers replaces busy_spin and yield_spin by kSharedBusySpin
+  // and kSharedYieldSpin when the node's host runs more engine threads than
+  // it has cores (Node::shares_cores()): there, a spinning waiter holds the
+  // core that the peer it waits for needs, and a sched_yield() hands it
+  // over at once. Measured in docs/runtime.md.
+  bool adapt_to_host = true;
+  static constexpr std::chrono::nanoseconds kSharedBusySpin{0};
+  static constexpr std::chrono::nanoseconds kSharedYieldSpin{100'000};
   // Longest sleep of an idle turn when the engine can be woken by every
   // peer (doorbells, or transport events): wakes anyway after this long,
   // for conditions that raise no event (a peer's death seen by another
