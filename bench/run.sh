@@ -10,6 +10,7 @@
 # Usage: bench/run.sh [--smoke] [--duration S] [--coroutines "1 2 4 8 16"]
 #          [--transports "shm tcp"] [--apps "bank tatp kv"] [--out DIR]
 #          [--no-redis] [--no-fabric] [--no-dht] [--no-build] [--dry-run]
+#          [--no-wakeups-bench]   (skip bench/wakeups.sh, run last by default)
 #          [--port-base P] [--tcp-coroutines "1 8"|all]
 #   --smoke      seconds, not minutes: tiny data, 0.5 s runs, coroutines
 #                "1 4" on shm plus one tcp run, one Redis run, tiny fabric.
@@ -33,9 +34,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 REPO="$PWD"
 
 smoke=0 duration=5 coros="1 2 4 8 16" transports="shm tcp" apps="bank tatp kv" out=""
-do_redis=1 do_fabric=1 do_dht=1 do_build=1 dry=0 port_base="" tcp_coros="1 8"
+do_redis=1 do_fabric=1 do_dht=1 do_build=1 do_wakeups=1 dry=0 port_base="" tcp_coros="1 8"
 accounts=100000 hot=4000 subscribers="" records="" kv_extra="B C F" extra_tcp=""
-usage() { sed -n '2,32p' "$0"; }
+usage() { sed -n '2,31p' "$0"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) smoke=1; duration=0.5; coros="1 4"; transports="shm"; extra_tcp="bank"
@@ -48,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     --no-redis) do_redis=0; shift ;;
     --no-fabric) do_fabric=0; shift ;;
     --no-dht) do_dht=0; shift ;;
+    --no-wakeups-bench) do_wakeups=0; shift ;;
     --no-build) do_build=0; shift ;;
     --dry-run) dry=1; shift ;;
     --port-base) port_base="$2"; shift 2 ;;
@@ -97,6 +99,13 @@ suite_meta end
 log "all ${#PLAN[@]} steps done in $((SECONDS - SUITE_START)) s (estimate was ${EST_S} s); $FAILED failed"
 
 "$PY" "$REPO/bench/suite_report.py" "$out" || { log "suite_report.py failed"; FAILED=$((FAILED + 1)); }
+# Wake-ups against naps (issue #11): its own driver, the same duration.
+if [[ $do_wakeups -eq 1 ]]; then
+  wk=(--duration "$duration" --out "$out/wakeups")
+  [[ $smoke -eq 1 ]] && wk=(--smoke --out "$out/wakeups")
+  [[ -n "$port_base" ]] && wk+=(--port-base "$((port_base + 50))")
+  REMORA_BUILD="$BUILD" "$REPO/bench/wakeups.sh" "${wk[@]}" || { log "bench/wakeups.sh failed"; FAILED=$((FAILED + 1)); }
+fi
 log "results: $out (suite.jsonl, summary.md, summary.json, *.png, logs/)"
 [[ $FAILED -eq 0 ]] || { log "$FAILED step(s) failed: see the \"ok\": false lines of $out/suite.jsonl"; exit 1; }
 exit 0

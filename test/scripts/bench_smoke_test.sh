@@ -34,7 +34,7 @@ check_pngs() {
 
 # --- the smoke suite ----------------------------------------------------------
 R="$WORK/results"
-expect_rc 0 "bench/run.sh --smoke" -- timeout -k 10 270 bash bench/run.sh --smoke --no-build --port-base 17400 --out "$R"
+expect_rc 0 "bench/run.sh --smoke" -- timeout -k 10 270 bash bench/run.sh --smoke --no-build --no-wakeups-bench --port-base 17400 --out "$R"
 expect_output '^\[suite\] estimate: about [0-9]+ s' "the estimate is printed first"
 expect_output '^\[suite 3/[0-9]+\] bank shm 1 coroutines' "progress names step, app, transport, coroutines"
 t_log "suite log (progress lines):"
