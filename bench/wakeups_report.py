@@ -25,31 +25,15 @@ import statistics
 import sys
 import time
 
+import suite_record  # bench/, next to this script
+
 RUN_KEYS = ("kind", "transport", "nodes", "coroutines", "mode", "workload")
 
 
-def json_lines(path):
-    out = []
-    if not path or not os.path.exists(path):
-        return out
-    with open(path, errors="replace") as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("{"):
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(obj, dict):
-                    out.append(obj)
-    return out
-
-
-def tail(path, n=10):
-    if not path or not os.path.exists(path):
-        return ""
-    with open(path, errors="replace") as f:
-        return "".join(f.readlines()[-n:]).strip()
+# The suite's readers: JSON lines of a file (non-JSON lines skipped) and a
+# file's last lines, for error reports.
+json_lines = suite_record.parse_lines
+tail = suite_record.tail
 
 
 def append(path, objs):
