@@ -35,7 +35,7 @@ REPO="$PWD"
 
 smoke=0 duration=5 coros="1 4 8 16" transports="shm tcp" repeat=1 out="" app_coros="1 8" idle_s=10 settle_s=3
 port_base="" do_redis=1 do_apps=1 do_idle=1 dry=0 accounts=100000 hot=4000 subscribers="" records=""
-usage() { sed -n '2,33p' "$0"; }
+usage() { sed -n '2,31p' "$0"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) smoke=1 duration=0.5 coros="1 4" transports="shm" app_coros="1" idle_s=2 settle_s=1
